@@ -1,0 +1,1 @@
+//! `dbps doctor`: audits a project or any repository for shared-database violations.

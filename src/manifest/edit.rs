@@ -1,0 +1,1 @@
+//! Editing the user's manifest text in place, keeping comments, order and formatting.
