@@ -17,6 +17,7 @@ pub mod docker;
 pub mod doctor;
 pub mod engine;
 pub mod exit;
+pub mod fs;
 pub mod manifest;
 pub mod provision;
 pub mod scaffold;

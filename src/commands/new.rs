@@ -1,11 +1,115 @@
-//! `dbps new`.
+//! `dbps new service NAME --db ENGINE`: render a service, add it to the manifest.
+//!
+//! Order matters: every check and the whole rendering happen in memory first; then
+//! the service directory is written atomically; then the manifest. If the manifest
+//! cannot be written, the new directory is removed again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use crate::cli::NewServiceArgs;
+use crate::engine::Engine;
 use crate::exit::{Exit, UsageError};
+use crate::manifest::edit::{self, NewService};
+use crate::manifest::{self, Manifest};
+use crate::scaffold::{self, ServiceTemplate};
 
-/// Run the command.
-pub fn run(_args: &NewServiceArgs, _file: Option<&Path>) -> anyhow::Result<Exit> {
-    Err(UsageError::new("not built yet").into())
+/// Generate the service and register it.
+pub fn run(args: &NewServiceArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
+    if !manifest::is_dns_name(&args.name) {
+        return Err(UsageError::new(format!(
+            "service name `{}` is not DNS-safe\n  = help: use lowercase letters, digits and `-`, starting with a letter, at most {} characters",
+            args.name,
+            manifest::MAX_NAME
+        ))
+        .into());
+    }
+    let engine = Engine::parse(&args.engine).ok_or_else(|| {
+        let names = Engine::names();
+        let hint = match manifest::diagnostic::did_you_mean(&args.engine, &names) {
+            Some(s) => format!("did you mean `{s}`? supported: {}", names.join(", ")),
+            None => format!("supported engines: {}", names.join(", ")),
+        };
+        UsageError::new(format!(
+            "unknown engine `{}`\n  = help: {hint}",
+            args.engine
+        ))
+    })?;
+    let project = super::load_project(file)?;
+    if project.manifest.service(&args.name).is_some() {
+        return Err(UsageError::new(format!(
+            "service `{}` is already in `{}`",
+            args.name,
+            manifest::display_path(&project.manifest_path)
+        ))
+        .into());
+    }
+    let rel_path = args
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("services").join(&args.name));
+    let source = std::fs::read_to_string(&project.manifest_path)
+        .with_context(|| format!("reading `{}`", project.manifest_path.display()))?;
+    let edited = edit::add_service(
+        &source,
+        &NewService {
+            name: &args.name,
+            path: &rel_path,
+            engine: engine.name(),
+        },
+    )
+    .map_err(|e| UsageError::new(e.to_string()))?;
+    // Re-validate the edited manifest: this checks the name (DNS-safe), the path
+    // (inside the project, not another service's) and everything else, located.
+    let display = manifest::display_path(&project.manifest_path);
+    let updated = Manifest::parse(&edited, &display).context(format!(
+        "adding service `{}` would make the manifest invalid",
+        args.name
+    ))?;
+    let service = updated
+        .service(&args.name)
+        .context("the edited manifest lost the new service")?;
+    let files = scaffold::render(&ServiceTemplate {
+        name: &args.name,
+        engine,
+    })?;
+    let dest = project.root.join(&service.path);
+    if args.dry_run {
+        println!(
+            "would create service `{}` ({}) in {}:",
+            args.name,
+            engine,
+            service.path.display()
+        );
+        for f in &files {
+            println!("  {}", service.path.join(&f.path).display());
+        }
+        println!("would add `{}` to {display}", args.name);
+        return Ok(Exit::Success);
+    }
+    scaffold::write_atomically(&dest, &files, args.force)
+        .map_err(|e| match e {
+            scaffold::WriteError::Exists(_) => anyhow::Error::new(UsageError::new(e.to_string())),
+            other => anyhow::Error::new(other),
+        })
+        .with_context(|| format!("creating service `{}`", args.name))?;
+    if let Err(err) = crate::fs::atomic_write(&project.manifest_path, edited.as_bytes(), None) {
+        if !args.force {
+            let _ = std::fs::remove_dir_all(&dest);
+        }
+        return Err(err).with_context(|| format!("updating `{display}`"));
+    }
+    println!(
+        "created service `{}` ({}) in {} ({} files) and added it to {display}",
+        args.name,
+        engine,
+        service.path.display(),
+        files.len()
+    );
+    println!(
+        "next: dbps up, then cd {} && cargo run",
+        service.path.display()
+    );
+    Ok(Exit::Success)
 }

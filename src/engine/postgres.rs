@@ -150,8 +150,14 @@ mod tests {
         assert!(sql.contains("ALTER SCHEMA public OWNER TO \"order_api\""));
         assert!(sql.contains("WHERE NOT EXISTS"));
         assert!(sql.contains("CREATE EXTENSION IF NOT EXISTS \"vector\""));
-        assert!(sql.contains("PASSWORD :'pw'"), "the password is a psql variable");
-        assert!(!sql.contains("PASSWORD 'pw'"), "the password is not inlined");
+        assert!(
+            sql.contains("PASSWORD :'pw'"),
+            "the password is a psql variable"
+        );
+        assert!(
+            !sql.contains("PASSWORD 'pw'"),
+            "the password is not inlined"
+        );
     }
 
     #[test]

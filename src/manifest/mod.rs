@@ -12,6 +12,7 @@ pub mod yaml;
 use std::path::{Path, PathBuf};
 
 pub use diagnostic::Diagnostic;
+pub use validate::{MAX_NAME, is_dns_name};
 
 use crate::engine::Engine;
 

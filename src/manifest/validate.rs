@@ -13,7 +13,7 @@ const TOP_KEYS: &[&str] = &["project", "services", "doctor"];
 const SERVICE_KEYS: &[&str] = &["path", "database", "description"];
 const DATABASE_KEYS: &[&str] = &["engine", "version", "image", "port", "name", "extensions"];
 /// Longest service name: MySQL user names stop at 32 characters.
-const MAX_NAME: usize = 32;
+pub const MAX_NAME: usize = 32;
 
 /// Validate manifest text into a [`Manifest`], or every problem found.
 pub fn validate(src: &str) -> Result<Manifest, Vec<Diagnostic>> {
@@ -64,7 +64,8 @@ fn width(node: &Node) -> usize {
     node.as_str().map_or(1, |s| s.chars().count().max(1))
 }
 
-fn is_dns_name(name: &str) -> bool {
+/// Whether `name` is a DNS-safe service or project name.
+pub fn is_dns_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= MAX_NAME
