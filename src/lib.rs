@@ -22,6 +22,7 @@ pub mod manifest;
 pub mod provision;
 pub mod scaffold;
 pub mod secrets;
+pub mod state;
 pub mod ui;
 
 use std::process::ExitCode;

@@ -1,11 +1,114 @@
-//! `dbps down`.
+//! `dbps down`: remove the project's containers and networks; volumes only when asked.
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
 
 use crate::cli::DownArgs;
+use crate::docker::Docker;
 use crate::exit::{Exit, UsageError};
+use crate::provision::apply::{self, Options};
+use crate::provision::{Action, plan_down};
 
-/// Run the command.
-pub fn run(_args: &DownArgs, _file: Option<&Path>) -> anyhow::Result<Exit> {
-    Err(UsageError::new("not built yet").into())
+/// Tear down the named services (all of the project's, orphans included, when none).
+pub fn run(args: &DownArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
+    let project = super::load_project(file)?;
+    let rt = super::runtime()?;
+    let docker = rt.block_on(Docker::connect())?;
+    let _lock = crate::state::lock(&project.root)?;
+    let observed = rt.block_on(docker.observe(&project.manifest.project))?;
+    for name in &args.services {
+        let known = project.manifest.service(name).is_some()
+            || observed.containers.iter().any(|c| &c.service == name);
+        if !known {
+            return Err(UsageError::new(format!(
+                "no service `{name}` in the manifest or in Docker"
+            ))
+            .into());
+        }
+    }
+    let plan = plan_down(&observed, &args.services, args.volumes);
+    if plan.is_empty() {
+        println!("nothing to remove");
+        return Ok(Exit::Success);
+    }
+    let doomed: Vec<&str> = plan
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::RemoveVolume { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !doomed.is_empty() && !args.yes && !confirm(&doomed)? {
+        println!("aborted; nothing was removed");
+        return Ok(Exit::Failure);
+    }
+    let services: Vec<String> = {
+        let mut s: Vec<String> = plan
+            .actions
+            .iter()
+            .map(|a| a.service().to_string())
+            .collect();
+        s.dedup();
+        s
+    };
+    let reporter = crate::ui::reporter(&services);
+    let options = Options {
+        timeout: Duration::from_secs(60),
+        parallelism: 8,
+    };
+    let results = rt.block_on(apply::apply(
+        &docker,
+        &plan,
+        &[],
+        &observed,
+        &Default::default(),
+        reporter.as_ref(),
+        &options,
+    ));
+    reporter.finish();
+    let mut failed = Vec::new();
+    for (service, result) in results {
+        match result {
+            Ok(_) => crate::state::clear_verified(&project.root, &service),
+            Err(e) => failed.push(format!("`{service}`: {e:#}")),
+        }
+    }
+    for a in &plan.actions {
+        println!("{a}");
+    }
+    if failed.is_empty() {
+        Ok(Exit::Success)
+    } else {
+        Err(anyhow!(
+            "could not remove everything:\n{}",
+            failed.join("\n")
+        ))
+    }
+}
+
+/// Ask before deleting data; refuse outright when nobody can answer.
+fn confirm(volumes: &[&str]) -> anyhow::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(UsageError::new(format!(
+            "refusing to delete {} volume(s) without confirmation: stdin is not a terminal\n  = help: pass `--yes` to delete the data of: {}",
+            volumes.len(),
+            volumes.join(", ")
+        ))
+        .into());
+    }
+    eprint!(
+        "This deletes all data in {}. Type `yes` to continue: ",
+        volumes.join(", ")
+    );
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    Ok(answer.trim() == "yes")
 }

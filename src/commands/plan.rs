@@ -1,11 +1,42 @@
-//! `dbps plan`.
+//! `dbps plan`: what `up` would change, changing nothing.
 
 use std::path::Path;
 
-use crate::cli::PlanArgs;
-use crate::exit::{Exit, UsageError};
+use anyhow::Context;
 
-/// Run the command.
-pub fn run(_args: &PlanArgs, _file: Option<&Path>) -> anyhow::Result<Exit> {
-    Err(UsageError::new("not built yet").into())
+use crate::cli::PlanArgs;
+use crate::docker::Docker;
+use crate::exit::Exit;
+use crate::provision::{Plan, plan_up};
+
+/// Print the plan for the named services (all when empty).
+pub fn run(args: &PlanArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
+    let project = super::load_project(file)?;
+    let plan = compute(&project, &args.services)?;
+    print(&plan, args.json)?;
+    Ok(Exit::Success)
+}
+
+/// The plan `up` would apply now.
+pub(crate) fn compute(project: &super::Project, services: &[String]) -> anyhow::Result<Plan> {
+    let selected = super::select(&project.manifest, services)?;
+    let desired = super::desired(project, &selected, false)?;
+    let observed = super::runtime()?.block_on(async {
+        let docker = Docker::connect().await?;
+        docker.observe(&project.manifest.project).await
+    })?;
+    Ok(plan_up(&desired, &observed, services.is_empty()))
+}
+
+/// Print a plan as text or JSON.
+pub(crate) fn print(plan: &Plan, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(plan).context("encoding the plan")?
+        );
+    } else {
+        print!("{plan}");
+    }
+    Ok(())
 }

@@ -1,11 +1,107 @@
-//! `dbps up`.
+//! `dbps up`: provision each service's private database and write its `.env`.
 
 use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow};
 
 use crate::cli::UpArgs;
-use crate::exit::{Exit, UsageError};
+use crate::docker::Docker;
+use crate::exit::Exit;
+use crate::provision::apply::{self, Options};
+use crate::provision::plan_up;
+use crate::secrets::{ensure_gitignored, render_env, write_env};
 
-/// Run the command.
-pub fn run(_args: &UpArgs, _file: Option<&Path>) -> anyhow::Result<Exit> {
-    Err(UsageError::new("not built yet").into())
+/// Services provisioned at once: enough to overlap every slow start-up of a typical
+/// project, few enough not to stampede the daemon.
+const PARALLELISM: usize = 8;
+
+/// Bring the named services (all when none) to the manifest's state.
+pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
+    let project = super::load_project(file)?;
+    if args.dry_run {
+        let plan = super::plan::compute(&project, &args.services)?;
+        super::plan::print(&plan, args.json)?;
+        return Ok(Exit::Success);
+    }
+    let selected = super::select(&project.manifest, &args.services)?;
+    let _lock = crate::state::lock(&project.root)?;
+    let desired = super::desired(&project, &selected, true)?;
+    ensure_gitignored(&project.root).context("updating `.gitignore`")?;
+    let names: Vec<String> = desired.iter().map(|d| d.service.clone()).collect();
+    let verified = crate::state::verified(&project.root);
+    let options = Options {
+        timeout: Duration::from_secs(args.timeout),
+        parallelism: PARALLELISM,
+    };
+    let rt = super::runtime()?;
+    let docker = rt.block_on(Docker::connect())?;
+    let observed = rt.block_on(docker.observe(&project.manifest.project))?;
+    let plan = plan_up(&desired, &observed, args.services.is_empty());
+    let reporter = crate::ui::reporter(&names);
+    let results = rt.block_on(apply::apply(
+        &docker,
+        &plan,
+        &desired,
+        &observed,
+        &verified,
+        reporter.as_ref(),
+        &options,
+    ));
+    reporter.finish();
+
+    let mut failures = Vec::new();
+    let mut lines = Vec::new();
+    for (service, result) in results {
+        match result {
+            Ok(Some(outcome)) => {
+                let Some(d) = desired.iter().find(|d| d.service == service) else {
+                    continue;
+                };
+                let spec = d.engine.spec();
+                let url = spec.url(&d.context(), "127.0.0.1", outcome.host_port);
+                let env_path = project.root.join(&d.path).join(".env");
+                write_env(&env_path, &render_env(&service, spec.url_var(), &url))
+                    .with_context(|| format!("writing `{}`", env_path.display()))?;
+                crate::state::mark_verified(&project.root, &service, &outcome.container_id)?;
+                lines.push((
+                    names
+                        .iter()
+                        .position(|n| *n == service)
+                        .unwrap_or(usize::MAX),
+                    format!(
+                        "{service:<w$}  {:<8}  127.0.0.1:{:<5}  {}",
+                        d.engine.name(),
+                        outcome.host_port,
+                        d.path.join(".env").display(),
+                        w = names.iter().map(String::len).max().unwrap_or(0)
+                    ),
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => failures.push((service, e)),
+        }
+    }
+    lines.sort();
+    for (_, line) in &lines {
+        println!("{line}");
+    }
+    if failures.is_empty() {
+        return Ok(Exit::Success);
+    }
+    failures.sort_by(|a, b| a.0.cmp(&b.0));
+    let count = failures.len();
+    let detail = failures
+        .into_iter()
+        .map(|(service, e)| {
+            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            format!("`{service}`: {}", chain.join(": "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    Err(anyhow!(
+        "{count} of {} service{} failed to come up\n{detail}",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" }
+    ))
 }

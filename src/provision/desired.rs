@@ -1,0 +1,279 @@
+//! Desired state: what Docker should hold for each service, derived purely from the
+//! manifest, the service's credentials and image overrides.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::labels;
+use crate::engine::{DbContext, Engine, EnvVar, default_image, major_version};
+use crate::manifest::{Manifest, Service};
+use crate::secrets::Credentials;
+
+/// How one database container is to be created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSpec {
+    /// Container name.
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+    /// Environment (may hold the administrator secret; never shown).
+    pub env: Vec<EnvVar>,
+    /// Command, if the image default is not used.
+    pub cmd: Option<Vec<String>>,
+    /// The port the server listens on inside the container.
+    pub container_port: u16,
+    /// The host port on 127.0.0.1; `None` lets Docker choose.
+    pub host_port: Option<u16>,
+    /// Where the volume is mounted.
+    pub data_dir: String,
+    /// The data volume.
+    pub volume: String,
+    /// The one network the container joins.
+    pub network: String,
+    /// The stable DNS alias on that network.
+    pub alias: String,
+    /// Labels, including the spec hash. Never a secret.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Everything one service needs.
+#[derive(Debug, Clone)]
+pub struct DesiredService {
+    /// Service name.
+    pub service: String,
+    /// Engine.
+    pub engine: Engine,
+    /// The container.
+    pub container: ContainerSpec,
+    /// Labels for the network and volume.
+    pub resource_labels: BTreeMap<String, String>,
+    /// The service's directory, relative to the project root.
+    pub path: PathBuf,
+    /// Logical database name.
+    pub database: String,
+    /// Extensions (Postgres).
+    pub extensions: Vec<String>,
+    /// The version in force (for the engine's decisions).
+    pub version: String,
+    /// The service's and administrator's credentials.
+    pub credentials: Credentials,
+}
+
+impl DesiredService {
+    /// The engine context for bootstrap, probe and URL.
+    pub fn context(&self) -> DbContext<'_> {
+        DbContext {
+            database: &self.database,
+            user: &self.credentials.user,
+            password: &self.credentials.password,
+            admin_user: &self.credentials.admin_user,
+            admin_password: &self.credentials.admin_password,
+            version: &self.version,
+            extensions: &self.extensions,
+        }
+    }
+}
+
+/// Resource names for a service.
+pub fn names(project: &str, service: &str) -> (String, String, String) {
+    (
+        format!("{project}-{service}-db"),
+        format!("{project}-{service}-net"),
+        format!("{project}-{service}-data"),
+    )
+}
+
+/// The image a service runs: its own `image`, else the project-wide override
+/// variable's value, else the official image at the manifest's version.
+pub fn image_for(service: &Service, override_for: &dyn Fn(Engine) -> Option<String>) -> String {
+    let db = &service.database;
+    db.image
+        .clone()
+        .or_else(|| override_for(db.engine))
+        .unwrap_or_else(|| default_image(db.engine, db.version()))
+}
+
+/// Hash of the non-secret parts of a spec (secret values are left out so the hash
+/// reveals nothing, and a label can carry it).
+fn spec_hash(spec: &ContainerSpec) -> String {
+    let mut h = Sha256::new();
+    let mut feed = |part: &str| {
+        h.update(part.as_bytes());
+        h.update([0]);
+    };
+    feed(&spec.image);
+    for arg in spec.cmd.iter().flatten() {
+        feed(arg);
+    }
+    feed("--env--");
+    for v in &spec.env {
+        feed(&v.name);
+        feed(if v.secret { "<secret>" } else { &v.value });
+    }
+    feed(&spec.container_port.to_string());
+    feed(&spec.host_port.map(|p| p.to_string()).unwrap_or_default());
+    feed(&spec.data_dir);
+    feed(&spec.volume);
+    feed(&spec.network);
+    feed(&spec.alias);
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The desired state of every service in the manifest.
+pub fn desired_state(
+    manifest: &Manifest,
+    credentials: &dyn Fn(&Service) -> Credentials,
+    override_for: &dyn Fn(Engine) -> Option<String>,
+) -> Vec<DesiredService> {
+    manifest
+        .services
+        .iter()
+        .map(|service| {
+            let db = &service.database;
+            let spec = db.engine.spec();
+            let image = image_for(service, override_for);
+            // The data directory follows the image actually run: an override's tag
+            // says which major version it is.
+            let tag = crate::docker::split_image(&image).1;
+            let version = if major_version(tag).is_some() {
+                tag.to_string()
+            } else {
+                db.version().to_string()
+            };
+            let (container_name, network, volume) = names(&manifest.project, &service.name);
+            let creds = credentials(service);
+            let mut resource_labels = BTreeMap::from([
+                (labels::MANAGED_BY.to_string(), "dbps".to_string()),
+                (labels::PROJECT.to_string(), manifest.project.clone()),
+                (labels::SERVICE.to_string(), service.name.clone()),
+                (labels::ENGINE.to_string(), db.engine.name().to_string()),
+            ]);
+            let ctx = DbContext {
+                database: &db.name,
+                user: &creds.user,
+                password: &creds.password,
+                admin_user: &creds.admin_user,
+                admin_password: &creds.admin_password,
+                version: &version,
+                extensions: &db.extensions,
+            };
+            let recipe = spec.container(&ctx);
+            let mut container = ContainerSpec {
+                name: container_name,
+                image,
+                env: recipe.env,
+                cmd: recipe.cmd,
+                container_port: spec.port(),
+                host_port: db.port,
+                data_dir: spec.data_dir(&version).to_string(),
+                volume,
+                network,
+                alias: format!("{}-db", service.name),
+                labels: resource_labels.clone(),
+            };
+            container
+                .labels
+                .insert(labels::SPEC_HASH.to_string(), spec_hash(&container));
+            resource_labels.retain(|k, _| k != labels::SPEC_HASH);
+            DesiredService {
+                service: service.name.clone(),
+                engine: db.engine,
+                container,
+                resource_labels,
+                path: service.path.clone(),
+                database: db.name.clone(),
+                extensions: db.extensions.clone(),
+                version,
+                credentials: creds,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest() -> Manifest {
+        Manifest::parse(
+            "project: shop\nservices:\n  users:\n    database: {engine: postgres, version: \"18\", port: 5440}\n  cache:\n    database: {engine: redis}\n",
+            "dbps.yaml",
+        )
+        .unwrap()
+    }
+
+    fn creds(s: &Service) -> Credentials {
+        Credentials::for_test(&s.database.name, "servicepw", s.database.engine)
+    }
+
+    #[test]
+    fn names_labels_and_ports() {
+        let d = desired_state(&manifest(), &creds, &|_| None);
+        assert_eq!(d.len(), 2);
+        let users = &d[0].container;
+        assert_eq!(users.name, "shop-users-db");
+        assert_eq!(users.network, "shop-users-net");
+        assert_eq!(users.volume, "shop-users-data");
+        assert_eq!(users.image, "postgres:18");
+        assert_eq!(users.data_dir, "/var/lib/postgresql");
+        assert_eq!(users.host_port, Some(5440));
+        assert_eq!(users.labels[labels::PROJECT], "shop");
+        assert_eq!(users.labels[labels::SERVICE], "users");
+        assert_eq!(users.labels[labels::SPEC_HASH].len(), 16);
+        assert!(!d[0].resource_labels.contains_key(labels::SPEC_HASH));
+    }
+
+    #[test]
+    fn labels_never_hold_secrets() {
+        for d in desired_state(&manifest(), &creds, &|_| None) {
+            for value in d.container.labels.values() {
+                assert!(
+                    !value.contains("servicepw") && !value.contains(&d.credentials.admin_password)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn overrides_change_image_data_dir_and_hash() {
+        let plain = desired_state(&manifest(), &creds, &|_| None);
+        let over = desired_state(&manifest(), &creds, &|e| {
+            (e.name() == "postgres").then(|| "dbps-test/postgres:15".to_string())
+        });
+        assert_eq!(over[0].container.image, "dbps-test/postgres:15");
+        assert_eq!(over[0].container.data_dir, "/var/lib/postgresql/data");
+        assert_ne!(
+            plain[0].container.labels[labels::SPEC_HASH],
+            over[0].container.labels[labels::SPEC_HASH]
+        );
+        assert_eq!(
+            plain[1].container.labels[labels::SPEC_HASH],
+            over[1].container.labels[labels::SPEC_HASH]
+        );
+    }
+
+    #[test]
+    fn hash_ignores_secret_values() {
+        let a = desired_state(&manifest(), &creds, &|_| None);
+        let b = desired_state(
+            &manifest(),
+            &|s: &Service| {
+                let mut c = creds(s);
+                c.admin_password = "different".into();
+                c
+            },
+            &|_| None,
+        );
+        // Postgres carries the admin secret in env: its hash must not depend on it.
+        assert_eq!(
+            a[0].container.labels[labels::SPEC_HASH],
+            b[0].container.labels[labels::SPEC_HASH]
+        );
+    }
+}
