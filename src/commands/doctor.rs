@@ -1,11 +1,142 @@
-//! `dbps doctor`: audit a project or repository for shared databases.
+//! `dbps doctor`: check the arguments, find what to audit (a dbps project, or any
+//! directory with `--path`), load waivers, optionally ask Docker for the project's real
+//! published ports, run [`crate::doctor::audit`], print the chosen format, and turn the
+//! findings into an exit code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::cli::DoctorArgs;
+use anyhow::Context;
+
+use crate::cli::{DenyLevel, DoctorArgs, DoctorFormat};
+use crate::doctor::{self, ManifestInfo, ManifestService, Waiver, model, report, waiver};
 use crate::exit::{Exit, UsageError};
+use crate::manifest::{self, Manifest};
 
 /// Run the audit and print the report.
-pub fn run(_args: &DoctorArgs, _file: Option<&Path>) -> anyhow::Result<Exit> {
-    Err(UsageError::new("`dbps doctor` is being built").into())
+pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
+    let (root, manifest_path, manifest) = match &args.path {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(UsageError::new(format!(
+                    "`{}` is not a directory (given to `--path`)",
+                    dir.display()
+                ))
+                .into());
+            }
+            let root = dir
+                .canonicalize()
+                .with_context(|| format!("resolving `{}`", dir.display()))?;
+            // A manifest in the audited directory adds its services; an invalid one is
+            // the user's input error, as in project mode.
+            let candidate = file
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.join(manifest::FILE_NAME));
+            if candidate.is_file() {
+                let m = Manifest::load(&candidate)?;
+                (root, Some(candidate), Some(m))
+            } else {
+                (root, None, None)
+            }
+        }
+        None => {
+            let project = super::load_project(file)?;
+            (project.root, Some(project.manifest_path), Some(project.manifest))
+        }
+    };
+    let mut waivers: Vec<Waiver> = Vec::new();
+    let mut info = None;
+    if let (Some(path), Some(m)) = (&manifest_path, &manifest) {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading `{}`", path.display()))?;
+        let rel = rel_to(&root, path);
+        waivers.extend(waiver::parse(&text, &rel, true).map_err(UsageError::new)?);
+        let ports = if args.no_docker { Default::default() } else { runtime_ports(&m.project) };
+        info = Some(manifest_info(m, &text, &rel, &ports));
+    }
+    let doctor_file = root.join(waiver::FILE_NAME);
+    if doctor_file.is_file() {
+        let text = std::fs::read_to_string(&doctor_file)
+            .with_context(|| format!("reading `{}`", doctor_file.display()))?;
+        waivers.extend(waiver::parse(&text, waiver::FILE_NAME, false).map_err(UsageError::new)?);
+    }
+    let report = doctor::audit(&doctor::Options {
+        root: root.clone(),
+        manifest: info,
+        waivers,
+        threads: 0,
+    });
+    let deny = args.deny == Some(DenyLevel::Warnings);
+    let out = match args.format {
+        DoctorFormat::Text => report::text::render(&report, crate::ui::color_stdout()),
+        DoctorFormat::Json => report::json::render(&report, deny),
+        DoctorFormat::Sarif => report::sarif::render(&report, &root),
+    };
+    print!("{out}");
+    Ok(if report.fails(deny) { Exit::Failure } else { Exit::Success })
+}
+
+fn rel_to(root: &Path, path: &Path) -> String {
+    let abs = path.canonicalize().unwrap_or_else(|_| PathBuf::from(path));
+    doctor::walk::rel_path(root, &abs)
+}
+
+/// The manifest's services as the doctor sees them, with the line of each.
+fn manifest_info(
+    m: &Manifest,
+    text: &str,
+    rel: &str,
+    runtime_ports: &std::collections::HashMap<String, u16>,
+) -> ManifestInfo {
+    let line_of = |name: &str| -> u32 {
+        let needle = format!("{name}:");
+        text.lines()
+            .position(|l| {
+                let t = l.trim_start();
+                l.len() > t.len() && t.starts_with(&needle)
+            })
+            .map_or(1, |i| u32::try_from(i + 1).unwrap_or(1))
+    };
+    ManifestInfo {
+        file: rel.to_string(),
+        project: m.project.clone(),
+        services: m
+            .services
+            .iter()
+            .map(|s| ManifestService {
+                name: s.name.clone(),
+                path: s
+                    .path
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .filter(|c| c != ".")
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                engine: model::Engine::from_word(s.database.engine.name()),
+                port: s.database.port.or_else(|| runtime_ports.get(&s.name).copied()),
+                database: s.database.name.clone(),
+                line: line_of(&s.name),
+            })
+            .collect(),
+    }
+}
+
+/// Host ports of the project's running database containers, found by their labels.
+/// Runtime evidence is optional: without a reachable daemon this is empty.
+fn runtime_ports(project: &str) -> std::collections::HashMap<String, u16> {
+    let Ok(rt) = super::runtime() else {
+        return Default::default();
+    };
+    rt.block_on(async {
+        let Ok(docker) = crate::docker::Docker::connect().await else {
+            return Default::default();
+        };
+        match docker.observe(project).await {
+            Ok(observed) => observed
+                .containers
+                .into_iter()
+                .filter_map(|c| Some((c.service, c.host_port?)))
+                .collect(),
+            Err(_) => Default::default(),
+        }
+    })
 }

@@ -269,6 +269,18 @@ pub fn is_placeholder(value: &str) -> bool {
         || lower == "your_password"
         || lower == "yourpassword"
         || lower.starts_with("<your")
+        || is_placeholder_word(v)
+}
+
+/// Upper-case role words used as stand-ins in templates (`postgres://USER:PASSWORD@…/DATABASE`).
+fn is_placeholder_word(v: &str) -> bool {
+    v.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+        && matches!(
+            v,
+            "USER" | "USERNAME" | "PASSWORD" | "PASS" | "PWD" | "DATABASE" | "DB" | "DBNAME" | "DB_NAME"
+                | "HOST" | "HOSTNAME" | "PORT" | "NAME" | "SECRET" | "TOKEN" | "DB_USER" | "DB_PASSWORD"
+                | "DB_HOST"
+        )
 }
 
 #[cfg(test)]
@@ -277,7 +289,7 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for p in ["${DB_PASSWORD}", "<password>", "{{ .Values.pw }}", "****", "$PGPASS", ""] {
+        for p in ["${DB_PASSWORD}", "<password>", "{{ .Values.pw }}", "****", "$PGPASS", "", "PASSWORD"] {
             assert!(is_placeholder(p), "{p}");
         }
         for v in ["secret", "postgres", "pw", "s3cr3t!"] {

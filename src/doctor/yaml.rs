@@ -93,6 +93,7 @@ pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, String> {
     if let Some(err) = builder.error {
         return Err(err);
     }
+    builder.docs.retain(|d| d.value != Value::Null);
     Ok(builder.docs)
 }
 
@@ -105,6 +106,34 @@ pub fn parse(text: &str) -> Result<Yaml, String> {
             line: 1,
             value: Value::Null,
         }))
+}
+
+/// Flatten a tree into `a.b.c`-style entries (sequences as `a[0]`), keeping lines.
+pub fn flatten(node: &Yaml, prefix: &str, sep: &str, out: &mut Vec<crate::doctor::model::Entry>) {
+    match &node.value {
+        Value::Scalar(s) => out.push(crate::doctor::model::Entry::new(prefix, s, node.line)),
+        Value::Null => {}
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let Some(key) = k.as_str() else { continue };
+                let full = if prefix.is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{prefix}{sep}{key}")
+                };
+                if let Value::Scalar(s) = &v.value {
+                    out.push(crate::doctor::model::Entry::new(&full, s, k.line));
+                } else {
+                    flatten(v, &full, sep, out);
+                }
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                flatten(item, &format!("{prefix}[{i}]"), sep, out);
+            }
+        }
+    }
 }
 
 enum Frame {

@@ -1,0 +1,1252 @@
+//! Joins the readers' records into one picture: services, datastores, and who connects
+//! to what, which tables each service creates and uses, and which configuration it
+//! borrows from another service.
+//!
+//! Three steps, all pure over the walked files (plus reading the few gitignored files
+//! that compose or the manifest name explicitly, such as `env_file` targets):
+//! 1. **Ownership**: service roots come from the manifest, compose `build` contexts,
+//!    Dockerfiles and build files; compose services and Kubernetes workloads are matched
+//!    to them by name, image or migration-job suffix (`orders-migrate` → `orders`).
+//! 2. **Datastores**: database containers (compose services, Kubernetes workloads with a
+//!    database image, the manifest's per-service databases) with the names they answer
+//!    to and the ports they publish.
+//! 3. **Resolution**: every connection's host is resolved in its context (compose
+//!    project, Kubernetes namespace, or none) to a datastore, so that "same database" is
+//!    decided on servers, not on names.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use super::config::{self, ConnFound};
+use super::model::{ConnSpec, Engine, Entry, Fact, Loc, TableName};
+use super::readers::compose::{ComposeFile, ComposeService};
+use super::readers::kubernetes::{Body, EnvSource, Object};
+use super::readers::{self, Parsed, envfile};
+use super::walk::{FileOut, Note};
+
+/// A service from the manifest, as the command layer hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestService {
+    /// Service name.
+    pub name: String,
+    /// Directory relative to the root, `/`-separated.
+    pub path: String,
+    /// Engine of its database.
+    pub engine: Engine,
+    /// Published host port (on 127.0.0.1), if fixed.
+    pub port: Option<u16>,
+    /// Logical database name.
+    pub database: String,
+    /// Line in the manifest.
+    pub line: u32,
+}
+
+/// The manifest's view of the project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestInfo {
+    /// Manifest path relative to the root.
+    pub file: String,
+    /// Project name (labels `dbps.project`).
+    pub project: String,
+    /// Its services.
+    pub services: Vec<ManifestService>,
+}
+
+/// A service: the unit that should own its data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Service {
+    /// Canonical name.
+    pub name: String,
+    /// Other names it goes by (compose service, workload, directory).
+    pub aliases: BTreeSet<String>,
+    /// Source directories.
+    pub dirs: BTreeSet<String>,
+    /// Where it was found: `manifest`, `compose`, `kubernetes`, `directory`.
+    pub origins: BTreeSet<&'static str>,
+}
+
+/// A published port of a datastore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// Host interface, `None` meaning all interfaces.
+    pub ip: Option<String>,
+    /// Host port.
+    pub port: Option<u16>,
+    /// Where it is declared.
+    pub loc: Loc,
+    /// Variant.
+    pub variant: Option<String>,
+}
+
+/// A database server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Datastore {
+    /// Stable id: `compose:db`, `k8s:shop/postgres`, `dbps:orders`, or `host:port`.
+    pub id: String,
+    /// Engine.
+    pub engine: Engine,
+    /// Declared (a container or workload exists) rather than only named by a connection.
+    pub declared: bool,
+    /// Where it is declared.
+    pub loc: Option<Loc>,
+    /// Variant.
+    pub variant: Option<String>,
+    /// Databases it creates at start (`POSTGRES_DB`).
+    pub databases: Vec<String>,
+    /// Its administrator user and password, when set in its environment.
+    pub admin: Option<(String, Option<String>)>,
+    /// Published ports.
+    pub published: Vec<Published>,
+    /// Services that `depends_on` it.
+    pub dependants: BTreeSet<usize>,
+    /// The service the manifest gives it to.
+    pub owner: Option<usize>,
+}
+
+/// A service's connection to a datastore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnUse {
+    /// Service index.
+    pub service: usize,
+    /// Datastore index, when the host is known.
+    pub datastore: Option<usize>,
+    /// Engine.
+    pub engine: Engine,
+    /// Logical database.
+    pub database: Option<String>,
+    /// Schema.
+    pub schema: Option<String>,
+    /// User.
+    pub user: Option<String>,
+    /// Literal password.
+    pub password: Option<String>,
+    /// Password reference (secret) when not literal.
+    pub password_ref: Option<String>,
+    /// Where.
+    pub loc: Loc,
+    /// Variant.
+    pub variant: Option<String>,
+    /// How it was written (`DATABASE_URL`, `spring.datasource.url`, a URL literal).
+    pub via: String,
+}
+
+/// A table created or used by a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableUse {
+    /// Service index.
+    pub service: usize,
+    /// Table.
+    pub table: TableName,
+    /// Created (DDL) rather than used.
+    pub create: bool,
+    /// Where.
+    pub loc: Loc,
+}
+
+/// A service using configuration that belongs to another service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignRef {
+    /// The borrowing service.
+    pub service: usize,
+    /// The owner.
+    pub owner: usize,
+    /// What is borrowed, for messages (``env file `orders/.env` ``).
+    pub what: String,
+    /// Where.
+    pub loc: Loc,
+}
+
+/// An administrator password variable handed to a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminKey {
+    /// Service index.
+    pub service: usize,
+    /// Variable name.
+    pub key: String,
+    /// Where.
+    pub loc: Loc,
+}
+
+/// The joined picture rules run over.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    /// Services.
+    pub services: Vec<Service>,
+    /// Datastores.
+    pub datastores: Vec<Datastore>,
+    /// Connections.
+    pub conns: Vec<ConnUse>,
+    /// Tables.
+    pub tables: Vec<TableUse>,
+    /// Borrowed configuration.
+    pub foreign: Vec<ForeignRef>,
+    /// Administrator variables.
+    pub admin_keys: Vec<AdminKey>,
+    /// Notes gathered while joining.
+    pub notes: Vec<Note>,
+}
+
+impl Graph {
+    /// Service name by index.
+    pub fn name(&self, idx: usize) -> &str {
+        self.services.get(idx).map_or("?", |s| s.name.as_str())
+    }
+
+    /// Datastore id by index.
+    pub fn ds(&self, idx: usize) -> &str {
+        self.datastores.get(idx).map_or("?", |d| d.id.as_str())
+    }
+}
+
+/// Lowercase, `_` → `-`, and drop a `-service`/`-svc` suffix.
+pub fn norm(name: &str) -> String {
+    let n = name.to_ascii_lowercase().replace('_', "-");
+    for suffix in ["-service", "-svc", "service"] {
+        if let Some(s) = n.strip_suffix(suffix)
+            && !s.is_empty()
+        {
+            return s.trim_end_matches('-').to_string();
+        }
+    }
+    n
+}
+
+/// Repository part of an image reference, without registry and tag: `bitnami/postgresql`.
+pub fn image_repo(image: &str) -> String {
+    let no_digest = image.split('@').next().unwrap_or(image);
+    let mut parts: Vec<&str> = no_digest.split('/').collect();
+    if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+        parts.remove(0);
+    }
+    let joined = parts.join("/");
+    let no_tag = match joined.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => r.to_string(),
+        _ => joined,
+    };
+    no_tag.to_ascii_lowercase()
+}
+
+/// Last path segment of an image repository: `shop/orders:1.2` → `orders`.
+fn image_base(image: &str) -> String {
+    let repo = image_repo(image);
+    repo.rsplit('/').next().unwrap_or(&repo).to_string()
+}
+
+const TOOL_WORDS: &[&str] = &[
+    "adminer", "pgadmin", "pgadmin4", "phpmyadmin", "flyway", "liquibase", "migrate", "mongo-express",
+    "redis-commander", "redisinsight", "pgweb", "cloudbeaver", "dbeaver", "exporter", "postgres-exporter",
+    "mysqld-exporter", "redis-exporter", "redis_exporter", "pgbouncer", "pgpool", "dbmate", "atlas",
+];
+
+/// Whether an image is a database tool (admin UI, migration runner, exporter), which owns nothing.
+pub fn is_tool_image(image: &str) -> bool {
+    let repo = image_repo(image);
+    repo.split(['/', '-', '_'])
+        .any(|w| TOOL_WORDS.contains(&w))
+        || TOOL_WORDS.iter().any(|t| repo.ends_with(t))
+}
+
+/// The engine of a database image, if it is one.
+pub fn image_engine(image: &str) -> Engine {
+    if is_tool_image(image) {
+        return Engine::Unknown;
+    }
+    let repo = image_repo(image);
+    let base = repo.rsplit('/').next().unwrap_or(&repo);
+    match base {
+        "postgres" | "postgresql" | "postgis" | "timescaledb" | "timescaledb-ha" | "cockroach" | "yugabyte" => {
+            Engine::Postgres
+        }
+        "mysql" | "percona-server" | "percona" | "mysql-server" => Engine::Mysql,
+        "mariadb" => Engine::Mariadb,
+        "mongo" | "mongodb" | "mongodb-community-server" => Engine::Mongodb,
+        "redis" | "redis-stack" | "redis-stack-server" | "valkey" | "keydb" | "dragonfly" => Engine::Redis,
+        "cassandra" | "scylla" => Engine::Cassandra,
+        "oracle-xe" | "oracle-free" | "enterprise" | "free" if repo.contains("oracle") => Engine::Oracle,
+        _ if repo.starts_with("mssql/") || repo.contains("azure-sql-edge") => Engine::Sqlserver,
+        _ => Engine::Unknown,
+    }
+}
+
+fn is_localhost(host: &str) -> bool {
+    matches!(
+        host,
+        "localhost" | "127.0.0.1" | "::1" | "0.0.0.0" | "host.docker.internal" | "host-gateway"
+    ) || host.starts_with("127.")
+}
+
+/// How a connection's host is to be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ctx {
+    /// No deployment context (env files, source, Spring).
+    Neutral,
+    /// Inside a compose project.
+    Compose(usize),
+    /// Inside a Kubernetes namespace.
+    Kube(String),
+}
+
+/// Who a piece of configuration belongs to before services are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Owner {
+    /// A file's directory: the nearest service root above it.
+    Dir(String),
+    /// A known service index.
+    Service(usize),
+}
+
+/// Configuration entries of one owner in one file.
+struct Source {
+    owner: Owner,
+    file: String,
+    variant: Option<String>,
+    ctx: Ctx,
+    entries: Vec<Entry>,
+}
+
+#[derive(Default)]
+struct Builder {
+    g: Graph,
+    by_name: HashMap<String, usize>,
+    roots: BTreeMap<String, usize>,
+    ds_by_id: HashMap<String, usize>,
+    /// compose project index → alias → datastore
+    compose_alias: Vec<HashMap<String, usize>>,
+    /// (namespace, name) → datastore
+    kube_alias: HashMap<(String, String), usize>,
+    sources: Vec<Source>,
+    /// (service, env file path, loc)
+    env_file_refs: Vec<(usize, String, Loc)>,
+    /// (service, secret or configmap name, is_secret, loc)
+    object_refs: Vec<(usize, String, bool, bool, Loc)>,
+}
+
+const STRONG: u8 = 2;
+const WEAK: u8 = 1;
+
+const NOT_SERVICE_DIRS: &[&str] = &[
+    "test", "tests", "e2e", "integration-tests", "it", "docs", "doc", "scripts", "tools", "deploy",
+    "deployment", "infra", "ops", "k8s", "kubernetes", "helm", "charts", "fixtures", "testdata", ".github",
+];
+
+fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+fn file_name(rel: &str) -> &str {
+    rel.rsplit('/').next().unwrap_or(rel)
+}
+
+fn dir_name(dir: &str) -> &str {
+    dir.rsplit('/').next().unwrap_or(dir)
+}
+
+fn is_under(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
+}
+
+/// Build the graph.
+pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) -> Graph {
+    let mut b = Builder::default();
+    let by_rel: HashMap<&str, &Parsed> = files.iter().map(|f| (f.rel.as_str(), &f.parsed)).collect();
+    let read_entries = |rel: &str| -> Option<Vec<Entry>> {
+        match by_rel.get(rel) {
+            Some(Parsed::Env(e)) => Some(e.clone()),
+            Some(_) => None,
+            None => std::fs::read_to_string(root.join(rel)).ok().map(|t| envfile::parse_env(&t)),
+        }
+    };
+
+    // ---- 1. Service roots ------------------------------------------------------------
+    let mut root_kind: BTreeMap<String, (u8, Option<String>)> = BTreeMap::new();
+    if let Some(m) = manifest {
+        for s in &m.services {
+            root_kind.insert(s.path.clone(), (STRONG + 1, Some(s.name.clone())));
+        }
+    }
+    let compose_files: Vec<(&str, &ComposeFile)> = files
+        .iter()
+        .filter_map(|f| match &f.parsed {
+            Parsed::Compose(c) => Some((f.rel.as_str(), c)),
+            _ => None,
+        })
+        .collect();
+    for (rel, c) in &compose_files {
+        let dir = parent_dir(rel);
+        for s in &c.services {
+            if let Some(ctx) = &s.build
+                && let Some(path) = readers::source::normalize(dir, ctx)
+            {
+                let e = root_kind.entry(path).or_insert((STRONG, None));
+                if e.1.is_none() && e.0 <= STRONG {
+                    *e = (STRONG, Some(s.name.clone()));
+                }
+            }
+        }
+    }
+    for f in files {
+        let dir = parent_dir(&f.rel);
+        if NOT_SERVICE_DIRS.iter().any(|n| dir.split('/').any(|p| p == *n)) {
+            continue;
+        }
+        let strength = match f.parsed {
+            Parsed::Dockerfile(_) => STRONG,
+            Parsed::Marker => WEAK,
+            _ => continue,
+        };
+        let e = root_kind.entry(dir.to_string()).or_insert((strength, None));
+        e.0 = e.0.max(strength);
+    }
+    // Weak roots related to a strong one (module of a service, or a parent pom) are dropped.
+    let strong: Vec<String> = root_kind
+        .iter()
+        .filter(|(_, (s, _))| *s >= STRONG)
+        .map(|(d, _)| d.clone())
+        .collect();
+    root_kind.retain(|dir, (s, _)| {
+        *s >= STRONG
+            || !strong
+                .iter()
+                .filter(|st| !st.is_empty())
+                .any(|st| is_under(dir, st) || (!dir.is_empty() && is_under(st, dir)))
+    });
+    if root_kind.len() > 1 {
+        root_kind.retain(|dir, (s, _)| !dir.is_empty() || *s > STRONG);
+    }
+    for (dir, (_, name)) in &root_kind {
+        let name = name.clone().unwrap_or_else(|| {
+            if dir.is_empty() {
+                dir_name(&root.to_string_lossy()).to_string()
+            } else {
+                dir_name(dir).to_string()
+            }
+        });
+        let idx = b.service(&name, "directory");
+        b.g.services[idx].dirs.insert(dir.clone());
+        b.g.services[idx].aliases.insert(dir_name(dir).to_string());
+        b.roots.insert(dir.clone(), idx);
+    }
+    if let Some(m) = manifest {
+        for s in &m.services {
+            let idx = b.service(&s.name, "manifest");
+            b.g.services[idx].origins.remove("directory");
+            let id = format!("dbps:{}", s.name);
+            let ds = b.datastore(&id, s.engine, true);
+            let d = &mut b.g.datastores[ds];
+            d.loc = Some(Loc::new(&m.file, s.line));
+            d.databases.push(s.database.clone());
+            d.owner = Some(idx);
+            d.published.push(Published {
+                ip: Some("127.0.0.1".into()),
+                port: s.port,
+                loc: Loc::new(&m.file, s.line),
+                variant: None,
+            });
+            b.g.conns.push(ConnUse {
+                service: idx,
+                datastore: Some(ds),
+                engine: s.engine,
+                database: Some(s.database.to_ascii_lowercase()),
+                schema: None,
+                user: None,
+                password: None,
+                password_ref: None,
+                loc: Loc::new(&m.file, s.line),
+                variant: None,
+                via: "manifest".into(),
+            });
+            // dbps writes each service's .env, usually gitignored: read it explicitly.
+            let env_rel = if s.path.is_empty() { ".env".to_string() } else { format!("{}/.env", s.path) };
+            if !by_rel.contains_key(env_rel.as_str())
+                && let Some(entries) = read_entries(&env_rel)
+            {
+                b.sources.push(Source {
+                    owner: Owner::Service(idx),
+                    file: env_rel,
+                    variant: None,
+                    ctx: Ctx::Neutral,
+                    entries,
+                });
+            }
+        }
+    }
+
+    // ---- 2. Compose projects ------------------------------------------------------------
+    let mut projects: BTreeMap<&str, Vec<(&str, &ComposeFile)>> = BTreeMap::new();
+    for (rel, c) in &compose_files {
+        projects.entry(parent_dir(rel)).or_default().push((rel, c));
+    }
+    let multi = projects.len() > 1;
+    for (pidx, (dir, mut pfiles)) in projects.into_iter().enumerate() {
+        pfiles.sort_by_key(|(rel, _)| compose_order(file_name(rel)));
+        let variant = if multi && !dir.is_empty() { format!("compose:{dir}") } else { "compose".to_string() };
+        let project_env: HashMap<String, String> = read_entries(&if dir.is_empty() { ".env".into() } else { format!("{dir}/.env") })
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|e| Some((e.key, e.value?)))
+            .collect();
+        b.compose_alias.push(HashMap::new());
+        // Merge services across files: later files override.
+        let mut merged: Vec<(String, ComposeService, &str)> = Vec::new();
+        let mut env_files: HashMap<String, Vec<(String, Entry)>> = HashMap::new();
+        for (rel, c) in &pfiles {
+            for s in &c.services {
+                let env = env_files.entry(s.name.clone()).or_default();
+                for e in &s.environment {
+                    env.retain(|(_, old)| old.key != e.key);
+                    env.push((rel.to_string(), e.clone()));
+                }
+                match merged.iter_mut().find(|(n, _, _)| *n == s.name) {
+                    Some((_, m, _)) => {
+                        m.image = s.image.clone().or(m.image.take());
+                        m.build = s.build.clone().or(m.build.take());
+                        m.env_files.extend(s.env_files.iter().cloned());
+                        m.links.extend(s.links.iter().cloned());
+                        m.depends_on.extend(s.depends_on.iter().cloned());
+                        m.secrets.extend(s.secrets.iter().cloned());
+                        m.ports.extend(s.ports.iter().cloned());
+                        m.aliases.extend(s.aliases.iter().cloned());
+                    }
+                    None => merged.push((s.name.clone(), s.clone(), rel)),
+                }
+            }
+        }
+        let secret_files: HashMap<String, Option<String>> = pfiles
+            .iter()
+            .flat_map(|(_, c)| c.secrets.iter().map(|s| (s.name.clone(), s.file.clone())))
+            .collect();
+        let interp = |v: &str| config::interpolate(v, &|k: &str| project_env.get(k).cloned());
+        // Datastores first, so app hosts resolve.
+        let mut apps = Vec::new();
+        for (name, s, rel) in &merged {
+            let env: Vec<Entry> = env_files
+                .get(name)
+                .map(|v| {
+                    v.iter()
+                        .map(|(_, e)| Entry {
+                            value: e.value.as_deref().map(&interp),
+                            ..e.clone()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let engine = s.image.as_deref().map(image_engine).unwrap_or(Engine::Unknown);
+            let tool = s.image.as_deref().is_some_and(is_tool_image);
+            if engine != Engine::Unknown {
+                let id = if multi && !dir.is_empty() { format!("compose:{dir}/{name}") } else { format!("compose:{name}") };
+                let ds = b.datastore(&id, engine, true);
+                let mut env_all = env.clone();
+                for (path, _) in &s.env_files {
+                    if let Some(p) = readers::source::normalize(dir, path)
+                        && let Some(e) = read_entries(&p)
+                    {
+                        env_all.extend(e);
+                    }
+                }
+                let d = &mut b.g.datastores[ds];
+                d.loc = Some(Loc::new(rel, s.line));
+                d.variant = Some(variant.clone());
+                describe_db_env(d, &env_all);
+                for p in &s.ports {
+                    d.published.push(Published {
+                        ip: p.host_ip.clone(),
+                        port: p.host_port,
+                        loc: Loc::new(rel, p.line),
+                        variant: Some(variant.clone()),
+                    });
+                }
+                let aliases = &mut b.compose_alias[pidx];
+                aliases.insert(name.to_ascii_lowercase(), ds);
+                for a in &s.aliases {
+                    aliases.insert(a.to_ascii_lowercase(), ds);
+                }
+            } else if !tool {
+                apps.push((name, s, rel, env));
+            }
+        }
+        for (_, s, _) in &merged {
+            for (target, alias, _) in &s.links {
+                if let Some(&ds) = b.compose_alias[pidx].get(&target.to_ascii_lowercase()) {
+                    b.compose_alias[pidx].insert(alias.to_ascii_lowercase(), ds);
+                }
+            }
+        }
+        for (name, s, rel, env) in apps {
+            let idx = match s.build.as_deref().and_then(|ctx| readers::source::normalize(dir, ctx)) {
+                Some(path) if b.roots.contains_key(&path) => b.roots[&path],
+                _ => b.match_service(name, s.image.as_deref(), "compose"),
+            };
+            b.g.services[idx].aliases.insert(name.clone());
+            b.g.services[idx].origins.insert("compose");
+            let variant = if s.profiles.is_empty() {
+                variant.clone()
+            } else {
+                format!("{variant}[{}]", s.profiles.join(","))
+            };
+            // environment, grouped per file
+            let mut per_file: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
+            if let Some(v) = env_files.get(name.as_str()) {
+                for (f, e) in v {
+                    if let Some(interpolated) = env.iter().find(|x| x.key == e.key && x.line == e.line) {
+                        per_file.entry(f.as_str()).or_default().push(interpolated.clone());
+                    }
+                }
+            }
+            for (f, entries) in per_file {
+                b.sources.push(Source {
+                    owner: Owner::Service(idx),
+                    file: f.to_string(),
+                    variant: Some(variant.clone()),
+                    ctx: Ctx::Compose(pidx),
+                    entries,
+                });
+            }
+            for (path, line) in &s.env_files {
+                let Some(p) = readers::source::normalize(dir, path) else { continue };
+                b.env_file_refs.push((idx, p.clone(), Loc::new(rel, *line)));
+                if let Some(entries) = read_entries(&p) {
+                    b.sources.push(Source {
+                        owner: Owner::Service(idx),
+                        file: p,
+                        variant: Some(variant.clone()),
+                        ctx: Ctx::Compose(pidx),
+                        entries,
+                    });
+                }
+            }
+            for (target, line) in &s.depends_on {
+                if let Some(&ds) = b.compose_alias[pidx].get(&target.to_ascii_lowercase()) {
+                    b.g.datastores[ds].dependants.insert(idx);
+                }
+                let _ = line;
+            }
+            for (secret, line) in &s.secrets {
+                let loc = Loc::new(rel, *line);
+                b.object_refs.push((idx, secret.clone(), true, false, loc.clone()));
+                let w = config::words(secret);
+                let pw_like = w.iter().any(|x| matches!(x.as_str(), "password" | "pass" | "pwd" | "passwd" | "credentials" | "creds"));
+                if pw_like {
+                    let value = secret_files
+                        .get(secret)
+                        .cloned()
+                        .flatten()
+                        .and_then(|f| readers::source::normalize(dir, &f))
+                        .and_then(|p| std::fs::read_to_string(root.join(p)).ok())
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty() && !super::model::is_placeholder(t));
+                    b.g.conns.push(ConnUse {
+                        service: idx,
+                        datastore: None,
+                        engine: Engine::Unknown,
+                        database: None,
+                        schema: None,
+                        user: None,
+                        password: value,
+                        password_ref: Some(format!("compose secret `{secret}`")),
+                        loc,
+                        variant: Some(variant.clone()),
+                        via: format!("secret {secret}"),
+                    });
+                }
+            }
+        }
+    }
+
+    // ---- 3. Kubernetes ------------------------------------------------------------
+    let mut objects: Vec<(&str, &Object)> = Vec::new();
+    for f in files {
+        if let Parsed::Kube(objs) = &f.parsed {
+            objects.extend(objs.iter().map(|o| (f.rel.as_str(), o)));
+        }
+    }
+    let data: HashMap<(String, String, bool), (&str, &Vec<Entry>)> = objects
+        .iter()
+        .filter_map(|(rel, o)| match &o.body {
+            Body::Data(d) => Some(((o.namespace.clone(), o.name.clone(), o.kind == "Secret"), (*rel, d))),
+            _ => None,
+        })
+        .collect();
+    let services_k8s: Vec<(&str, &Object)> = objects.iter().filter(|(_, o)| o.kind == "Service").copied().collect();
+    let mut kube_apps = Vec::new();
+    for (rel, o) in &objects {
+        let Body::Workload { containers, labels } = &o.body else { continue };
+        let engine = containers
+            .iter()
+            .filter_map(|c| c.image.as_deref())
+            .map(image_engine)
+            .find(|e| *e != Engine::Unknown)
+            .unwrap_or(Engine::Unknown);
+        let tool = containers.iter().filter_map(|c| c.image.as_deref()).all(is_tool_image) && !containers.is_empty();
+        if engine != Engine::Unknown {
+            // Which Services select it?
+            let selecting: Vec<&(&str, &Object)> = services_k8s
+                .iter()
+                .filter(|(_, s)| {
+                    s.namespace == o.namespace
+                        && matches!(&s.body, Body::Service { selector, .. } if !selector.is_empty() && selector.iter().all(|p| labels.contains(p)))
+                })
+                .collect();
+            let primary = selecting.first().map_or(o.name.as_str(), |(_, s)| s.name.as_str());
+            let id = format!("k8s:{}/{}", o.namespace, primary);
+            let ds = b.datastore(&id, engine, true);
+            let mut env = Vec::new();
+            for c in containers {
+                env.extend(kube_env(c, &o.namespace, &data).0);
+            }
+            let d = &mut b.g.datastores[ds];
+            d.loc = Some(Loc::new(rel, o.line));
+            d.variant = Some("kubernetes".into());
+            describe_db_env(d, &env);
+            b.kube_alias.insert((o.namespace.clone(), o.name.to_ascii_lowercase()), ds);
+            for (srel, s) in selecting {
+                b.kube_alias.insert((s.namespace.clone(), s.name.to_ascii_lowercase()), ds);
+                if let Body::Service { service_type: Some(t), ports, .. } = &s.body
+                    && (t == "NodePort" || t == "LoadBalancer")
+                {
+                    for (port, line) in ports {
+                        b.g.datastores[ds].published.push(Published {
+                            ip: None,
+                            port: *port,
+                            loc: Loc::new(srel, *line),
+                            variant: Some("kubernetes".into()),
+                        });
+                    }
+                }
+            }
+        } else if !tool {
+            kube_apps.push((rel, o, containers));
+        }
+    }
+    for (rel, o, containers) in kube_apps {
+        let image = containers.iter().find_map(|c| c.image.as_deref());
+        let idx = b.match_service(&o.name, image, "kubernetes");
+        b.g.services[idx].aliases.insert(o.name.clone());
+        b.g.services[idx].origins.insert("kubernetes");
+        for c in containers {
+            let (entries, refs) = kube_env(c, &o.namespace, &data);
+            for (name, secret, loc_line, is_db) in refs {
+                b.object_refs.push((idx, name, secret, is_db, Loc::new(rel, loc_line)));
+            }
+            b.sources.push(Source {
+                owner: Owner::Service(idx),
+                file: rel.to_string(),
+                variant: Some("kubernetes".into()),
+                ctx: Ctx::Kube(o.namespace.clone()),
+                entries,
+            });
+        }
+    }
+
+    // ---- 4. Per-directory configuration and source --------------------------------------
+    for f in files {
+        let dir = parent_dir(&f.rel).to_string();
+        let name = file_name(&f.rel);
+        let push = |b: &mut Builder, variant: Option<String>, entries: Vec<Entry>| {
+            b.sources.push(Source {
+                owner: Owner::Dir(dir.clone()),
+                file: f.rel.clone(),
+                variant,
+                ctx: Ctx::Neutral,
+                entries,
+            });
+        };
+        match &f.parsed {
+            Parsed::Env(entries) => {
+                let variant = name
+                    .strip_prefix(".env.")
+                    .filter(|v| !matches!(*v, "local" | "development" | "dev"))
+                    .map(|v| format!("env:{v}"));
+                push(&mut b, variant, entries.clone());
+            }
+            Parsed::Dockerfile(entries) => push(&mut b, None, entries.clone()),
+            Parsed::Config(entries) => push(&mut b, None, entries.clone()),
+            Parsed::Spring(docs) => {
+                for d in docs {
+                    let entries = d
+                        .entries
+                        .iter()
+                        .map(|e| Entry {
+                            value: e.value.as_deref().map(|v| config::interpolate(v, &|_| None)),
+                            ..e.clone()
+                        })
+                        .collect();
+                    push(&mut b, d.profile.as_ref().map(|p| format!("spring:{p}")), entries);
+                    // Variables the configuration reads.
+                    let mut reads = Vec::new();
+                    for e in &d.entries {
+                        for var in config::referenced_vars(e.value.as_deref().unwrap_or("")) {
+                            reads.push(Entry { key: var, value: None, line: e.line, source_ref: None });
+                        }
+                    }
+                    if !reads.is_empty() {
+                        push(&mut b, d.profile.as_ref().map(|p| format!("spring:{p}")), reads);
+                    }
+                }
+            }
+            Parsed::AppSettings(env, entries) => push(&mut b, env.as_ref().map(|e| format!("dotnet:{e}")), entries.clone()),
+            _ => {}
+        }
+    }
+
+    // ---- 5. Resolve sources into connections and references ------------------------------
+    let sources = std::mem::take(&mut b.sources);
+    for src in &sources {
+        let Some(service) = b.owner(&src.owner) else { continue };
+        for c in config::connections(&src.entries) {
+            b.add_conn(service, &c, src);
+        }
+        for e in config::admin_password_keys(&src.entries) {
+            b.g.admin_keys.push(AdminKey { service, key: e.key.clone(), loc: Loc::new(&src.file, e.line) });
+        }
+        for e in &src.entries {
+            b.check_var(service, &e.key, Loc::new(&src.file, e.line));
+        }
+    }
+    for f in files {
+        let Parsed::Source(facts) = &f.parsed else { continue };
+        let Some(service) = b.owner(&Owner::Dir(parent_dir(&f.rel).to_string())) else { continue };
+        for found in facts {
+            let loc = Loc::new(&f.rel, found.line);
+            match &found.fact {
+                Fact::Conn(spec) => {
+                    let src = Source { owner: Owner::Service(service), file: f.rel.clone(), variant: None, ctx: Ctx::Neutral, entries: Vec::new() };
+                    let c = ConnFound { spec: spec.clone(), line: found.line, keys: vec!["connection string".into()] };
+                    b.add_conn(service, &c, &src);
+                }
+                Fact::TableCreate(t) => b.g.tables.push(TableUse { service, table: t.clone(), create: true, loc }),
+                Fact::TableUse(t) => b.g.tables.push(TableUse { service, table: t.clone(), create: false, loc }),
+                Fact::EnvRead(name) => {
+                    b.check_var(service, name, loc.clone());
+                    let w = config::words(name);
+                    if config::admin_password_keys(&[Entry::new(name, "", 0)]).len() == 1 && !w.is_empty() {
+                        b.g.admin_keys.push(AdminKey { service, key: name.clone(), loc });
+                    }
+                }
+                Fact::EnvFileRef(path) => b.env_file_refs.push((service, path.clone(), loc)),
+            }
+        }
+    }
+    for (service, path, loc) in std::mem::take(&mut b.env_file_refs) {
+        if let Some(owner) = b.owner(&Owner::Dir(parent_dir(&path).to_string()))
+            && owner != service
+        {
+            b.g.foreign.push(ForeignRef { service, owner, what: format!("env file `{path}`"), loc });
+        }
+    }
+    for (service, name, secret, is_db, loc) in std::mem::take(&mut b.object_refs) {
+        let w = config::words(&name);
+        if !(secret || is_db || config::is_db_key(&w)) {
+            continue;
+        }
+        if let Some(owner) = b.owner_by_prefix(&w)
+            && owner != service
+        {
+            let kind = if secret { "secret" } else { "config map" };
+            b.g.foreign.push(ForeignRef { service, owner, what: format!("{kind} `{name}`"), loc });
+        }
+    }
+    dedup(&mut b.g);
+    b.g
+}
+
+fn compose_order(name: &str) -> (u8, String) {
+    let lower = name.to_ascii_lowercase();
+    let rank = if matches!(lower.as_str(), "compose.yml" | "compose.yaml" | "docker-compose.yml" | "docker-compose.yaml") {
+        0
+    } else if lower.contains(".override.") {
+        1
+    } else {
+        2
+    };
+    (rank, lower)
+}
+
+/// Facts a database container's environment states about itself.
+fn describe_db_env(d: &mut Datastore, env: &[Entry]) {
+    let get = |k: &str| env.iter().rev().find(|e| e.key == k).and_then(|e| e.value.clone()).filter(|v| !v.is_empty());
+    match d.engine {
+        Engine::Postgres => {
+            let user = get("POSTGRES_USER").unwrap_or_else(|| "postgres".into());
+            if let Some(db) = get("POSTGRES_DB").or_else(|| Some(user.clone())) {
+                d.databases.push(db);
+            }
+            d.admin = Some((user, get("POSTGRES_PASSWORD")));
+        }
+        Engine::Mysql | Engine::Mariadb => {
+            if let Some(db) = get("MYSQL_DATABASE").or_else(|| get("MARIADB_DATABASE")) {
+                d.databases.push(db);
+            }
+            d.admin = Some(("root".into(), get("MYSQL_ROOT_PASSWORD").or_else(|| get("MARIADB_ROOT_PASSWORD"))));
+        }
+        Engine::Mongodb => {
+            if let Some(db) = get("MONGO_INITDB_DATABASE") {
+                d.databases.push(db);
+            }
+            if let Some(u) = get("MONGO_INITDB_ROOT_USERNAME") {
+                d.admin = Some((u, get("MONGO_INITDB_ROOT_PASSWORD")));
+            }
+        }
+        Engine::Sqlserver => d.admin = Some(("sa".into(), get("MSSQL_SA_PASSWORD").or_else(|| get("SA_PASSWORD")))),
+        _ => {}
+    }
+}
+
+/// A container's environment as entries, plus the Secrets/ConfigMaps it references
+/// as (name, is_secret, line, holds_db_keys).
+fn kube_env(
+    c: &super::readers::kubernetes::Container,
+    ns: &str,
+    data: &HashMap<(String, String, bool), (&str, &Vec<Entry>)>,
+) -> (Vec<Entry>, Vec<(String, bool, u32, bool)>) {
+    let mut entries = Vec::new();
+    let mut refs = Vec::new();
+    for f in &c.env_from {
+        let obj = data.get(&(ns.to_string(), f.name.clone(), f.secret));
+        let mut holds_db = false;
+        if let Some((_, d)) = obj {
+            for e in d.iter() {
+                holds_db |= config::is_db_key(&config::words(&e.key));
+                entries.push(Entry {
+                    key: format!("{}{}", f.prefix, e.key),
+                    value: e.value.clone(),
+                    line: f.line,
+                    source_ref: Some(format!("{}:{ns}/{}/{}", if f.secret { "secret" } else { "configmap" }, f.name, e.key)),
+                });
+            }
+        }
+        refs.push((f.name.clone(), f.secret, f.line, holds_db));
+    }
+    for v in &c.env {
+        let (value, source_ref) = match &v.source {
+            EnvSource::Value(val) => (val.clone(), None),
+            EnvSource::Secret { name, key } | EnvSource::ConfigMap { name, key } => {
+                let secret = matches!(v.source, EnvSource::Secret { .. });
+                refs.push((name.clone(), secret, v.line, config::is_db_key(&config::words(&v.name))));
+                let val = data
+                    .get(&(ns.to_string(), name.clone(), secret))
+                    .and_then(|(_, d)| d.iter().find(|e| &e.key == key))
+                    .and_then(|e| e.value.clone());
+                let kind = if secret { "secret" } else { "configmap" };
+                (val, Some(format!("{kind}:{ns}/{name}/{key}")))
+            }
+            EnvSource::Other => (None, None),
+        };
+        entries.retain(|e: &Entry| e.key != v.name);
+        entries.push(Entry { key: v.name.clone(), value, line: v.line, source_ref });
+    }
+    // Kubernetes `$(VAR)` references to earlier variables.
+    let lookup: HashMap<String, String> = entries.iter().filter_map(|e| Some((e.key.clone(), e.value.clone()?))).collect();
+    for e in &mut entries {
+        if let Some(v) = &mut e.value
+            && v.contains("$(")
+        {
+            let mut out = v.clone();
+            for (k, val) in &lookup {
+                out = out.replace(&format!("$({k})"), val);
+            }
+            *v = out;
+        }
+    }
+    (entries, refs)
+}
+
+fn dedup(g: &mut Graph) {
+    let mut seen = BTreeSet::new();
+    g.conns.retain(|c| {
+        seen.insert(format!(
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
+            c.service, c.datastore, c.database, c.schema, c.user, c.password, c.password_ref, c.loc, c.variant
+        ))
+    });
+    let mut seen = BTreeSet::new();
+    g.tables.retain(|t| seen.insert((t.service, t.table.clone(), t.create, t.loc.clone())));
+    let mut seen = BTreeSet::new();
+    g.foreign.retain(|f| seen.insert((f.service, f.owner, f.what.clone(), f.loc.clone())));
+    let mut seen = BTreeSet::new();
+    g.admin_keys.retain(|a| seen.insert((a.service, a.key.clone(), a.loc.clone())));
+}
+
+const MIGRATION_SUFFIXES: &[&str] = &[
+    "-db-migrate", "-db-migration", "-db-migrations", "-migrate", "-migrations", "-migration", "-migrator",
+    "-flyway", "-liquibase", "-schema", "-db-init", "-init", "-seed", "-migrate-job", "-migration-job",
+];
+
+impl Builder {
+    fn service(&mut self, name: &str, origin: &'static str) -> usize {
+        let key = norm(name);
+        if let Some(&idx) = self.by_name.get(&key) {
+            self.g.services[idx].origins.insert(origin);
+            return idx;
+        }
+        let idx = self.g.services.len();
+        let mut s = Service { name: name.to_string(), ..Service::default() };
+        s.aliases.insert(name.to_string());
+        s.origins.insert(origin);
+        self.g.services.push(s);
+        self.by_name.insert(key, idx);
+        idx
+    }
+
+    /// Match a compose service or workload to a known service by name, migration suffix or image.
+    fn match_service(&mut self, name: &str, image: Option<&str>, origin: &'static str) -> usize {
+        let key = norm(name);
+        if let Some(&idx) = self.by_name.get(&key) {
+            self.g.services[idx].origins.insert(origin);
+            return idx;
+        }
+        for suffix in MIGRATION_SUFFIXES {
+            if let Some(base) = key.strip_suffix(suffix)
+                && let Some(&idx) = self.by_name.get(&norm(base))
+            {
+                self.by_name.insert(key, idx);
+                return idx;
+            }
+        }
+        for prefix in ["migrate-", "migration-", "db-migrate-"] {
+            if let Some(base) = key.strip_prefix(prefix)
+                && let Some(&idx) = self.by_name.get(&norm(base))
+            {
+                self.by_name.insert(key, idx);
+                return idx;
+            }
+        }
+        if let Some(image) = image {
+            let base = norm(&image_base(image));
+            if let Some(&idx) = self.by_name.get(&base) {
+                self.by_name.insert(key, idx);
+                return idx;
+            }
+        }
+        self.service(name, origin)
+    }
+
+    fn datastore(&mut self, id: &str, engine: Engine, declared: bool) -> usize {
+        if let Some(&idx) = self.ds_by_id.get(id) {
+            let d = &mut self.g.datastores[idx];
+            d.declared |= declared;
+            if d.engine == Engine::Unknown {
+                d.engine = engine;
+            }
+            return idx;
+        }
+        let idx = self.g.datastores.len();
+        self.g.datastores.push(Datastore {
+            id: id.to_string(),
+            engine,
+            declared,
+            loc: None,
+            variant: None,
+            databases: Vec::new(),
+            admin: None,
+            published: Vec::new(),
+            dependants: BTreeSet::new(),
+            owner: None,
+        });
+        self.ds_by_id.insert(id.to_string(), idx);
+        idx
+    }
+
+    fn owner(&self, owner: &Owner) -> Option<usize> {
+        match owner {
+            Owner::Service(i) => Some(*i),
+            Owner::Dir(dir) => {
+                let mut d = dir.as_str();
+                loop {
+                    if let Some(&idx) = self.roots.get(d) {
+                        return Some(idx);
+                    }
+                    if d.is_empty() {
+                        return None;
+                    }
+                    d = parent_dir(d);
+                }
+            }
+        }
+    }
+
+    /// The service whose name starts a database variable/secret name (`ORDERS_DB_URL` → orders).
+    fn owner_by_prefix(&self, words: &[String]) -> Option<usize> {
+        let mut best: Option<(usize, usize)> = None;
+        for (idx, s) in self.g.services.iter().enumerate() {
+            for alias in s.aliases.iter().chain(std::iter::once(&s.name)) {
+                let a = norm(alias);
+                let aw: Vec<&str> = a.split('-').filter(|x| !x.is_empty()).collect();
+                if aw.is_empty() || words.len() <= aw.len() {
+                    continue;
+                }
+                if words.iter().zip(&aw).all(|(w, a)| w == a)
+                    && config::is_db_key(&words[aw.len()..])
+                    && best.is_none_or(|(len, _)| aw.len() > len)
+                {
+                    best = Some((aw.len(), idx));
+                }
+            }
+        }
+        best.map(|(_, idx)| idx)
+    }
+
+    fn check_var(&mut self, service: usize, key: &str, loc: Loc) {
+        let w = config::words(key);
+        if !config::is_db_key(&w) {
+            return;
+        }
+        if let Some(owner) = self.owner_by_prefix(&w)
+            && owner != service
+        {
+            self.g.foreign.push(ForeignRef { service, owner, what: format!("variable `{key}`"), loc });
+        }
+    }
+
+    fn resolve(&mut self, spec: &ConnSpec, ctx: &Ctx) -> Option<usize> {
+        let raw = spec.host.as_deref()?.trim().to_ascii_lowercase();
+        let host = raw
+            .trim_end_matches('.')
+            .trim_end_matches(".cluster.local")
+            .trim_end_matches(".svc")
+            .to_string();
+        let engine = spec.engine;
+        let port = spec.port.or(engine.default_port());
+        if is_localhost(&host) {
+            let mut hit = None;
+            for (idx, d) in self.g.datastores.iter().enumerate() {
+                if d.published.iter().any(|p| p.port.is_some() && p.port == port) {
+                    let in_ctx = matches!(ctx, Ctx::Compose(p) if self.compose_alias.get(*p).is_some_and(|m| m.values().any(|&v| v == idx)));
+                    if hit.is_none() || in_ctx {
+                        hit = Some(idx);
+                    }
+                }
+            }
+            if let Some(h) = hit {
+                return Some(h);
+            }
+            let id = format!("localhost:{}", port.map_or("?".to_string(), |p| p.to_string()));
+            return Some(self.datastore(&id, engine, false));
+        }
+        let first = host.split('.').next().unwrap_or(&host).to_string();
+        match ctx {
+            Ctx::Compose(p) => {
+                if let Some(&ds) = self.compose_alias.get(*p).and_then(|m| m.get(&host)) {
+                    return Some(ds);
+                }
+            }
+            Ctx::Kube(ns) => {
+                let ns2 = host.split('.').nth(1).map_or(ns.clone(), str::to_string);
+                if let Some(&ds) = self.kube_alias.get(&(ns2, first.clone())) {
+                    return Some(ds);
+                }
+            }
+            Ctx::Neutral => {
+                let compose: BTreeSet<usize> = self.compose_alias.iter().filter_map(|m| m.get(&host).copied()).collect();
+                if compose.len() == 1 {
+                    return compose.into_iter().next();
+                }
+                let kube: BTreeSet<usize> = self
+                    .kube_alias
+                    .iter()
+                    .filter(|((_, n), _)| *n == first)
+                    .map(|(_, &d)| d)
+                    .collect();
+                if compose.is_empty() && kube.len() == 1 {
+                    return kube.into_iter().next();
+                }
+            }
+        }
+        let id = format!("{host}:{}", port.map_or("?".to_string(), |p| p.to_string()));
+        Some(self.datastore(&id, engine, false))
+    }
+
+    fn add_conn(&mut self, service: usize, c: &ConnFound, src: &Source) {
+        let ds = self.resolve(&c.spec, &src.ctx);
+        let mut engine = c.spec.engine;
+        if let Some(d) = ds {
+            let de = self.g.datastores[d].engine;
+            if engine == Engine::Unknown {
+                engine = de;
+            } else if de == Engine::Unknown {
+                self.g.datastores[d].engine = engine;
+            }
+        }
+        let database = c
+            .spec
+            .database
+            .clone()
+            .or_else(|| ds.and(engine.default_database()).map(str::to_string))
+            .map(|d| d.to_ascii_lowercase());
+        self.g.conns.push(ConnUse {
+            service,
+            datastore: ds,
+            engine,
+            database,
+            schema: c.spec.schema.clone(),
+            user: c.spec.user.clone(),
+            password: c.spec.password.clone(),
+            password_ref: c.spec.password_ref.clone(),
+            loc: Loc::new(&src.file, c.line),
+            variant: src.variant.clone(),
+            via: c.keys.join(" + "),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_images() {
+        assert_eq!(norm("Orders_Service"), "orders");
+        assert_eq!(norm("billing"), "billing");
+        assert_eq!(image_repo("docker.io/bitnami/postgresql:16"), "bitnami/postgresql");
+        assert_eq!(image_repo("localhost:5000/shop/orders:1.0"), "shop/orders");
+        assert_eq!(image_engine("postgres:16-alpine"), Engine::Postgres);
+        assert_eq!(image_engine("mcr.microsoft.com/mssql/server:2022-latest"), Engine::Sqlserver);
+        assert_eq!(image_engine("redis:7"), Engine::Redis);
+        assert_eq!(image_engine("dpage/pgadmin4"), Engine::Unknown);
+        assert_eq!(image_engine("flyway/flyway:10"), Engine::Unknown);
+        assert!(is_tool_image("adminer"));
+        assert!(!is_tool_image("shop/orders"));
+    }
+
+    fn file(rel: &str, parsed: Parsed) -> FileOut {
+        FileOut { rel: rel.into(), parsed }
+    }
+
+    #[test]
+    fn compose_hosts_resolve_to_one_datastore() {
+        let compose = readers::compose::parse(
+            "services:\n  orders:\n    build: ./orders\n    environment:\n      DATABASE_URL: postgres://o:pw@db:5432/shop\n  billing:\n    build: ./billing\n    environment:\n      DB_HOST: database\n      DB_NAME: shop\n    links: [\"db:database\"]\n  db:\n    image: postgres:16\n",
+        )
+        .unwrap();
+        let files = vec![
+            file("billing/Dockerfile", Parsed::Dockerfile(vec![])),
+            file("docker-compose.yml", Parsed::Compose(compose)),
+            file("orders/Dockerfile", Parsed::Dockerfile(vec![])),
+        ];
+        let g = build(Path::new("/nonexistent"), &files, None);
+        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "orders"]);
+        assert_eq!(g.conns.len(), 2);
+        assert!(g.conns.iter().all(|c| g.ds(c.datastore.unwrap()) == "compose:db"));
+        assert!(g.conns.iter().all(|c| c.database.as_deref() == Some("shop")));
+    }
+
+    #[test]
+    fn migration_jobs_belong_to_their_service() {
+        let mut b = Builder::default();
+        let orders = b.service("orders", "directory");
+        assert_eq!(b.match_service("orders-migrate", None, "kubernetes"), orders);
+        assert_eq!(b.match_service("orders-service", None, "compose"), orders);
+        assert_eq!(b.match_service("flyway-job", Some("shop/orders:1"), "kubernetes"), orders);
+        assert_ne!(b.match_service("billing", None, "compose"), orders);
+    }
+
+    #[test]
+    fn prefix_ownership() {
+        let mut b = Builder::default();
+        let orders = b.service("orders", "directory");
+        let _ = b.service("order-history", "directory");
+        assert_eq!(b.owner_by_prefix(&config::words("ORDERS_DB_URL")), Some(orders));
+        assert_eq!(b.owner_by_prefix(&config::words("ORDERS_API_KEY")), None);
+        assert_eq!(b.owner_by_prefix(&config::words("DATABASE_URL")), None);
+    }
+}

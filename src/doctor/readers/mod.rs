@@ -1,0 +1,170 @@
+//! Readers: one per input kind, each turning one file's text into plain records.
+//!
+//! [`classify`] decides from a file name alone whether any reader wants the file, so the
+//! walker never opens files nobody reads; [`read`] dispatches to the reader. Readers
+//! never fail the audit: a file they cannot parse comes back as a note.
+
+pub mod compose;
+pub mod dotnet;
+pub mod envfile;
+pub mod kubernetes;
+pub mod source;
+pub mod spring;
+
+use crate::doctor::lexer::Lang;
+use crate::doctor::model::{Entry, Found};
+use crate::doctor::yaml;
+
+/// What kind of input a file is, decided from its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// docker-compose file.
+    Compose,
+    /// Other YAML: Kubernetes manifests or generic configuration.
+    Yaml,
+    /// `.env` file.
+    Env,
+    /// Dockerfile (also a service-root marker).
+    Dockerfile,
+    /// Spring configuration.
+    Spring,
+    /// .NET appsettings.
+    AppSettings,
+    /// Source code or SQL.
+    Source(Lang),
+    /// INI, TOML, `.properties` (not Spring).
+    Ini,
+    /// JSON configuration (`config*.json`, `settings*.json`, files under `config/`).
+    Json,
+    /// A build file that marks a service root; not read.
+    Marker,
+}
+
+/// The parsed content of one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// A compose file.
+    Compose(compose::ComposeFile),
+    /// Kubernetes objects.
+    Kube(Vec<kubernetes::Object>),
+    /// `.env` entries.
+    Env(Vec<Entry>),
+    /// Dockerfile `ENV` entries.
+    Dockerfile(Vec<Entry>),
+    /// Spring documents.
+    Spring(Vec<spring::SpringDoc>),
+    /// appsettings entries and the environment from the file name.
+    AppSettings(Option<String>, Vec<Entry>),
+    /// Generic configuration entries.
+    Config(Vec<Entry>),
+    /// Facts from source code.
+    Source(Vec<Found>),
+    /// A service-root marker.
+    Marker,
+}
+
+/// Env files that are templates, not configuration.
+fn is_env_template(name: &str) -> bool {
+    [".example", ".sample", ".template", ".dist", ".tmpl", ".defaults"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
+/// Decide from the file name (and its parent directory's name) which reader wants it.
+pub fn classify(name: &str, parent: &str) -> Option<Kind> {
+    if name == ".env" || (name.starts_with(".env.") && !is_env_template(name)) || (name.ends_with(".env") && name.len() > 4 && !name.starts_with('.')) {
+        return Some(Kind::Env);
+    }
+    if name == "Dockerfile" || name.starts_with("Dockerfile.") || name.ends_with(".Dockerfile") || name == "Containerfile" {
+        return Some(Kind::Dockerfile);
+    }
+    if matches!(
+        name,
+        "Cargo.toml" | "go.mod" | "pom.xml" | "build.gradle" | "build.gradle.kts" | "package.json" | "pyproject.toml"
+            | "requirements.txt" | "setup.py" | "Gemfile" | "composer.json" | "mix.exs"
+    ) || name.ends_with(".csproj")
+        || name.ends_with(".fsproj")
+    {
+        return Some(Kind::Marker);
+    }
+    if matches!(
+        name,
+        "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock" | "go.sum" | "composer.lock" | "poetry.lock"
+            | "Gemfile.lock" | "tsconfig.json" | "Chart.yaml" | "Chart.lock"
+    ) {
+        return None;
+    }
+    if compose::is_compose_name(name) {
+        return Some(Kind::Compose);
+    }
+    if spring::is_spring_name(name) {
+        return Some(Kind::Spring);
+    }
+    if dotnet::is_appsettings_name(name) {
+        return Some(Kind::AppSettings);
+    }
+    let ext = name.rsplit_once('.').map(|(_, e)| e)?;
+    if let Some(lang) = source::lang_for(ext) {
+        if name.ends_with(".d.ts") || name.ends_with(".min.js") {
+            return None;
+        }
+        return Some(Kind::Source(lang));
+    }
+    match ext {
+        "yml" | "yaml" => Some(Kind::Yaml),
+        "ini" | "toml" | "properties" | "cfg" | "conf" => Some(Kind::Ini),
+        "json" if parent == "config" || name.contains("config") || name.contains("settings") => Some(Kind::Json),
+        _ => None,
+    }
+}
+
+/// Parse one file. Errors are messages for a note.
+pub fn read(kind: Kind, name: &str, dir: &str, text: &str) -> Result<Parsed, String> {
+    Ok(match kind {
+        Kind::Compose => Parsed::Compose(compose::parse(text)?),
+        Kind::Yaml => {
+            if kubernetes::looks_like(text) {
+                Parsed::Kube(kubernetes::parse(text)?)
+            } else {
+                let mut entries = Vec::new();
+                for doc in yaml::parse_documents(text)? {
+                    yaml::flatten(&doc, "", ".", &mut entries);
+                }
+                Parsed::Config(entries)
+            }
+        }
+        Kind::Env => Parsed::Env(envfile::parse_env(text)),
+        Kind::Dockerfile => Parsed::Dockerfile(envfile::parse_dockerfile(text)),
+        Kind::Spring => Parsed::Spring(spring::parse(name, text)?),
+        Kind::AppSettings => Parsed::AppSettings(dotnet::environment(name), dotnet::parse_json(text)?),
+        Kind::Source(lang) => Parsed::Source(source::scan(text, lang, dir)),
+        Kind::Ini => Parsed::Config(envfile::parse_ini(text)),
+        Kind::Json => Parsed::Config(dotnet::parse_json(text)?),
+        Kind::Marker => Parsed::Marker,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification() {
+        assert_eq!(classify(".env", "orders"), Some(Kind::Env));
+        assert_eq!(classify(".env.example", "orders"), None);
+        assert_eq!(classify("docker-compose.yml", ""), Some(Kind::Compose));
+        assert_eq!(classify("deployment.yaml", "k8s"), Some(Kind::Yaml));
+        assert_eq!(classify("application-prod.properties", "resources"), Some(Kind::Spring));
+        assert_eq!(classify("appsettings.Development.json", "api"), Some(Kind::AppSettings));
+        assert_eq!(classify("main.go", "cmd"), Some(Kind::Source(Lang::Go)));
+        assert_eq!(classify("package-lock.json", ""), None);
+        assert_eq!(classify("logo.png", ""), None);
+        assert_eq!(classify("Dockerfile", "orders"), Some(Kind::Dockerfile));
+        assert_eq!(classify("pom.xml", "orders"), Some(Kind::Marker));
+    }
+
+    #[test]
+    fn unparseable_is_an_error_value() {
+        assert!(read(Kind::Compose, "docker-compose.yml", "", "services: [unclosed").is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! DBPS003 foreign-config: a service reads another service's database variable
+//! (`ORDERS_DATABASE_URL`), secret or config map (`orders-db`), or `.env` file.
+//!
+//! Ownership of configuration comes from its name (the owning service's name followed
+//! by database words) or its location (an env file inside the owner's directory).
+
+use std::collections::BTreeMap;
+
+use super::{Evidence, Finding, Rule, Severity, Target};
+use crate::doctor::graph::Graph;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "DBPS003",
+    name: "foreign-config",
+    severity: Severity::Error,
+    summary: "a service reads another service's database variable, secret or .env file",
+    hint: "give the service its own database configuration; never load another service's credentials",
+};
+
+/// Check the graph.
+pub fn check(g: &Graph) -> Vec<Finding> {
+    let mut groups: BTreeMap<(usize, usize, &str), Vec<Evidence>> = BTreeMap::new();
+    for f in &g.foreign {
+        groups
+            .entry((f.service, f.owner, f.what.as_str()))
+            .or_default()
+            .push(Evidence {
+                loc: f.loc.clone(),
+                service: Some(g.name(f.service).to_string()),
+                note: format!("reads {}", f.what),
+            });
+    }
+    groups
+        .into_iter()
+        .map(|((svc, owner, what), mut evidence)| {
+            evidence.sort();
+            evidence.dedup();
+            let mut services = vec![g.name(svc).to_string(), g.name(owner).to_string()];
+            services.sort();
+            Finding {
+                rule: &RULE,
+                message: format!("service `{}` reads service `{}`'s {what}", g.name(svc), g.name(owner)),
+                services,
+                target: Target::default(),
+                evidence,
+                variants: Vec::new(),
+                waived: None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::graph::ForeignRef;
+    use crate::doctor::model::Loc;
+    use crate::doctor::rules::testkit::*;
+
+    #[test]
+    fn grouped_per_borrowed_thing() {
+        let mut g = graph(&["orders", "billing"]);
+        for line in [3, 9] {
+            g.foreign.push(ForeignRef { service: 1, owner: 0, what: "variable `ORDERS_DB_URL`".into(), loc: Loc::new("billing/main.go", line) });
+        }
+        let f = check(&g);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].message, "service `billing` reads service `orders`'s variable `ORDERS_DB_URL`");
+        assert_eq!(f[0].evidence.len(), 2);
+    }
+}

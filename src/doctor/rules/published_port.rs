@@ -1,0 +1,87 @@
+//! DBPS007 published-port: a database port is published on all interfaces (compose
+//! `ports: ["5432:5432"]`, a bare container port, `0.0.0.0`, or a Kubernetes
+//! `NodePort`/`LoadBalancer` Service in front of a database). Publishing on
+//! `127.0.0.1` is fine.
+
+use std::collections::BTreeSet;
+
+use super::{Evidence, Finding, Rule, Severity, Target};
+use crate::doctor::graph::Graph;
+
+/// The rule.
+pub const RULE: Rule = Rule {
+    id: "DBPS007",
+    name: "published-port",
+    severity: Severity::Warning,
+    summary: "a database port is published on all network interfaces",
+    hint: "publish on 127.0.0.1 only (`127.0.0.1:5432:5432`), or not at all: services reach it on the internal network",
+};
+
+fn all_interfaces(ip: Option<&str>) -> bool {
+    matches!(ip, None | Some("" | "0.0.0.0" | "::" | "[::]" | "*"))
+}
+
+/// Check the graph.
+pub fn check(g: &Graph) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for d in g.datastores.iter().filter(|d| d.declared) {
+        let open: Vec<_> = d.published.iter().filter(|p| all_interfaces(p.ip.as_deref())).collect();
+        if open.is_empty() {
+            continue;
+        }
+        let ports: BTreeSet<String> = open
+            .iter()
+            .map(|p| p.port.map_or("an ephemeral port".to_string(), |p| p.to_string()))
+            .collect();
+        let variants: BTreeSet<String> = open.iter().filter_map(|p| p.variant.clone()).collect();
+        let mut services: Vec<String> = d.owner.iter().map(|&o| g.name(o).to_string()).collect();
+        services.sort();
+        out.push(Finding {
+            rule: &RULE,
+            message: format!(
+                "database `{}` ({}) is published on all interfaces (port {})",
+                d.id,
+                d.engine.name(),
+                ports.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            services,
+            target: Target {
+                server: Some(d.id.clone()),
+                engine: Some(d.engine.name().to_string()),
+                ..Target::default()
+            },
+            evidence: open
+                .iter()
+                .map(|p| Evidence {
+                    loc: p.loc.clone(),
+                    service: None,
+                    note: format!("publishes {}", p.port.map_or("a port".to_string(), |p| format!("port {p}"))),
+                })
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            variants: variants.into_iter().collect(),
+            waived: None,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::graph::Published;
+    use crate::doctor::model::{Engine, Loc};
+    use crate::doctor::rules::testkit::*;
+
+    #[test]
+    fn loopback_is_fine_all_interfaces_is_not() {
+        let mut g = graph(&[]);
+        let d = ds(&mut g, "compose:db", Engine::Postgres);
+        g.datastores[d].published.push(Published { ip: Some("127.0.0.1".into()), port: Some(5432), loc: Loc::new("c.yml", 5), variant: None });
+        assert!(check(&g).is_empty());
+        g.datastores[d].published.push(Published { ip: None, port: Some(5433), loc: Loc::new("c.yml", 6), variant: None });
+        let f = check(&g);
+        assert_eq!(f[0].message, "database `compose:db` (postgres) is published on all interfaces (port 5433)");
+    }
+}

@@ -1,0 +1,173 @@
+//! The parallel walk: every file a reader wants, read once, parsed on the walker's threads.
+//!
+//! Uses `ignore::WalkParallel`, so `.gitignore`, `.ignore` and global git excludes are
+//! honoured like in ripgrep. Hidden files are visited (`.env` matters) but VCS,
+//! dependency, vendored and build-output directories are pruned. Files are classified
+//! by name before they are opened; binaries (a NUL byte near the start) and very large
+//! files are skipped. Nothing here knows about services or rules.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::{WalkBuilder, WalkState};
+
+use super::readers::{self, Kind, Parsed};
+
+/// Files larger than this are skipped with a note (dumps, bundles).
+const MAX_FILE: u64 = 8 * 1024 * 1024;
+
+/// Directories never entered.
+pub const SKIP_DIRS: &[&str] = &[
+    ".git", ".hg", ".svn", "node_modules", "target", "vendor", "dist", "build", "venv", ".venv",
+    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".gradle", ".idea", ".vscode", "bin",
+    "obj", ".next", ".nuxt", "coverage", ".terraform", "bower_components", "Pods", "site-packages",
+    ".cargo", ".yarn", ".pnpm-store", "third_party", "third-party", ".cache", "out",
+];
+
+/// One parsed file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileOut {
+    /// Path relative to the root, `/`-separated.
+    pub rel: String,
+    /// What the reader made of it.
+    pub parsed: Parsed,
+}
+
+/// Something the audit could not use, reported but never fatal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Note {
+    /// File, relative to the root.
+    pub file: String,
+    /// Why.
+    pub message: String,
+}
+
+/// Everything the walk produced.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Parsed files, sorted by path.
+    pub files: Vec<FileOut>,
+    /// Notes, sorted.
+    pub notes: Vec<Note>,
+    /// Files read.
+    pub files_read: usize,
+}
+
+/// `path` relative to `root`, `/`-separated.
+pub fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Read and parse one file; `Ok(None)` when it is binary.
+pub fn read_one(path: &Path, rel: &str, kind: Kind) -> Result<Option<Parsed>, String> {
+    if kind == Kind::Marker {
+        return Ok(Some(Parsed::Marker));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(format!("skipped: larger than {} MiB", MAX_FILE / 1024 / 1024));
+    }
+    if bytes[..bytes.len().min(1024)].contains(&0) {
+        return Ok(None);
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    };
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    readers::read(kind, name, dir, &text).map(Some)
+}
+
+/// A walker thread's results, handed over once when the thread's visitor is dropped.
+struct Batch<'a> {
+    files: Vec<FileOut>,
+    notes: Vec<Note>,
+    sink_files: &'a Mutex<Vec<FileOut>>,
+    sink_notes: &'a Mutex<Vec<Note>>,
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut f) = self.sink_files.lock() {
+            f.append(&mut self.files);
+        }
+        if let Ok(mut n) = self.sink_notes.lock() {
+            n.append(&mut self.notes);
+        }
+    }
+}
+
+/// Walk `root` in parallel.
+pub fn walk(root: &Path, threads: usize) -> Walked {
+    let files = Mutex::new(Vec::new());
+    let notes = Mutex::new(Vec::new());
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let walker = WalkBuilder::new(root)
+        .hidden(false)
+        .git_ignore(true)
+        .git_global(true)
+        .git_exclude(true)
+        .ignore(true)
+        .parents(true)
+        .require_git(false)
+        .follow_links(false)
+        .threads(threads)
+        .filter_entry(|e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir && e.depth() > 0 && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+        })
+        .build_parallel();
+    let root_buf: PathBuf = root.to_path_buf();
+    walker.run(|| {
+        let files = &files;
+        let notes = &notes;
+        let count = &count;
+        let root = &root_buf;
+        let mut batch = Batch {
+            files: Vec::new(),
+            notes: Vec::new(),
+            sink_files: files,
+            sink_notes: notes,
+        };
+        Box::new(move |entry| {
+            let Ok(entry) = entry else {
+                return WalkState::Continue;
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                return WalkState::Continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            let parent = entry
+                .path()
+                .parent()
+                .and_then(Path::file_name)
+                .map(|p| p.to_string_lossy())
+                .unwrap_or_default();
+            let Some(kind) = readers::classify(&name, &parent) else {
+                return WalkState::Continue;
+            };
+            let rel = rel_path(root, entry.path());
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            match read_one(entry.path(), &rel, kind) {
+                Ok(Some(parsed)) => batch.files.push(FileOut { rel, parsed }),
+                Ok(None) => {}
+                Err(message) => batch.notes.push(Note { file: rel, message }),
+            }
+            WalkState::Continue
+        })
+    });
+    let mut files = files.into_inner().unwrap_or_default();
+    let mut notes = notes.into_inner().unwrap_or_default();
+    files.sort_by(|a: &FileOut, b: &FileOut| a.rel.cmp(&b.rel));
+    notes.sort();
+    Walked {
+        files,
+        notes,
+        files_read: count.into_inner(),
+    }
+}
