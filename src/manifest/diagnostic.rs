@@ -45,10 +45,11 @@ impl Diagnostic {
     /// Render against the source text, naming the file as `file`.
     pub fn render(&self, file: &str, src: &str) -> String {
         let mut out = format!("error: {}", self.message);
+        let mut pad = String::from(" ");
         if let Some(pos) = self.pos {
             let line_text = src.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
             let num = pos.line.to_string();
-            let pad = " ".repeat(num.len());
+            pad = " ".repeat(num.len());
             // Columns count characters; the caret line reuses the line's own tabs.
             let lead: String = line_text
                 .chars()
@@ -65,10 +66,10 @@ impl Diagnostic {
             out.push_str(&format!("\n  --> {file}"));
         }
         if let Some(note) = &self.note {
-            out.push_str(&format!("\n  = note: {note}"));
+            out.push_str(&format!("\n{pad} = note: {note}"));
         }
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("\n  = help: {hint}"));
+            out.push_str(&format!("\n{pad} = help: {hint}"));
         }
         out
     }

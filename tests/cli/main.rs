@@ -1,1 +1,12 @@
-fn main() {}
+//! The one integration test binary: drives the real `dbps` binary.
+//!
+//! Modules: `util` (a small fluent helper), `manifest` (exact error output for
+//! invalid manifests kept as fixtures), `scaffold` (init / new service, and the
+//! generated services compiling warning-free), `provision` (real Docker Engine),
+//! `doctor` (fixture repositories).
+
+mod doctor;
+mod manifest;
+mod provision;
+mod scaffold;
+mod util;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: builds the local database images the
+# Docker tests need (from Debian packages; no registry required), then runs every
+# test. Docker tests skip loudly without a daemon; DBPS_REQUIRE_DOCKER=1 makes that
+# a failure (CI sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if docker info >/dev/null 2>&1; then
+  ./scripts/build-test-images.sh
+else
+  echo "*** no Docker daemon reachable: the Docker tests will be skipped ***" >&2
+fi
+cargo test --locked --all-targets -- --test-threads "${DBPS_TEST_THREADS:-4}"
