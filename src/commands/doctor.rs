@@ -40,7 +40,11 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         }
         None => {
             let project = super::load_project(file)?;
-            (project.root, Some(project.manifest_path), Some(project.manifest))
+            (
+                project.root,
+                Some(project.manifest_path),
+                Some(project.manifest),
+            )
         }
     };
     let mut waivers: Vec<Waiver> = Vec::new();
@@ -50,7 +54,11 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
             .with_context(|| format!("reading `{}`", path.display()))?;
         let rel = rel_to(&root, path);
         waivers.extend(waiver::parse(&text, &rel, true).map_err(UsageError::new)?);
-        let ports = if args.no_docker { Default::default() } else { runtime_ports(&m.project) };
+        let ports = if args.no_docker {
+            Default::default()
+        } else {
+            runtime_ports(&m.project)
+        };
         info = Some(manifest_info(m, &text, &rel, &ports));
     }
     let doctor_file = root.join(waiver::FILE_NAME);
@@ -72,7 +80,11 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         DoctorFormat::Sarif => report::sarif::render(&report, &root),
     };
     print!("{out}");
-    Ok(if report.fails(deny) { Exit::Failure } else { Exit::Success })
+    Ok(if report.fails(deny) {
+        Exit::Failure
+    } else {
+        Exit::Success
+    })
 }
 
 fn rel_to(root: &Path, path: &Path) -> String {
@@ -112,7 +124,10 @@ fn manifest_info(
                     .collect::<Vec<_>>()
                     .join("/"),
                 engine: model::Engine::from_word(s.database.engine.name()),
-                port: s.database.port.or_else(|| runtime_ports.get(&s.name).copied()),
+                port: s
+                    .database
+                    .port
+                    .or_else(|| runtime_ports.get(&s.name).copied()),
                 database: s.database.name.clone(),
                 line: line_of(&s.name),
             })

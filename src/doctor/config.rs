@@ -36,9 +36,30 @@ enum Role {
 }
 
 const DB_WORDS: &[&str] = &[
-    "db", "database", "datasource", "postgres", "postgresql", "pg", "mysql", "mariadb", "mongo",
-    "mongodb", "redis", "sql", "mssql", "sqlserver", "oracle", "cassandra", "jdbc", "r2dbc", "psql",
-    "connectionstrings", "dbname", "rds", "aurora", "cockroach",
+    "db",
+    "database",
+    "datasource",
+    "postgres",
+    "postgresql",
+    "pg",
+    "mysql",
+    "mariadb",
+    "mongo",
+    "mongodb",
+    "redis",
+    "sql",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "cassandra",
+    "jdbc",
+    "r2dbc",
+    "psql",
+    "connectionstrings",
+    "dbname",
+    "rds",
+    "aurora",
+    "cockroach",
 ];
 
 /// Split a key into lowercase words on `_ . - :` and camelCase boundaries.
@@ -66,7 +87,10 @@ pub fn words(key: &str) -> Vec<String> {
     // PGHOST, PGUSER, …: libpq's variables have no separator.
     if out.len() == 1
         && let Some(rest) = out[0].strip_prefix("pg")
-        && matches!(rest, "host" | "port" | "database" | "user" | "password" | "hostaddr")
+        && matches!(
+            rest,
+            "host" | "port" | "database" | "user" | "password" | "hostaddr"
+        )
     {
         let rest = if rest == "hostaddr" { "host" } else { rest };
         return vec!["pg".into(), rest.into()];
@@ -120,7 +144,8 @@ pub fn connections(entries: &[Entry]) -> Vec<ConnFound> {
         let Some(last) = w.last() else { continue };
         // `jdbc-url`, `connection-string`: the role is the last word, noise before it.
         let role = role_of(last).or_else(|| {
-            (w.len() >= 2 && w[w.len() - 2] == "connection" && last == "string").then_some(Role::Url)
+            (w.len() >= 2 && w[w.len() - 2] == "connection" && last == "string")
+                .then_some(Role::Url)
         });
         let value = entry.value.as_deref().unwrap_or("");
         let parsed = (!value.is_empty())
@@ -128,7 +153,10 @@ pub fn connections(entries: &[Entry]) -> Vec<ConnFound> {
             .flatten()
             .filter(|s| !s.is_empty());
         let mut prefix_words: Vec<String> = w[..w.len().saturating_sub(1)].to_vec();
-        while matches!(prefix_words.last().map(String::as_str), Some("jdbc" | "r2dbc" | "connection" | "hikari")) {
+        while matches!(
+            prefix_words.last().map(String::as_str),
+            Some("jdbc" | "r2dbc" | "connection" | "hikari")
+        ) {
             prefix_words.pop();
         }
         let prefix = prefix_words.join(".");
@@ -167,7 +195,9 @@ pub fn connections(entries: &[Entry]) -> Vec<ConnFound> {
             Role::Host => {
                 if let Some(v) = literal {
                     let (h, port) = match v.rsplit_once(':') {
-                        Some((h, port)) if port.parse::<u16>().is_ok() => (h.to_string(), port.parse().ok()),
+                        Some((h, port)) if port.parse::<u16>().is_ok() => {
+                            (h.to_string(), port.parse().ok())
+                        }
                         _ => (v, None),
                     };
                     p.host = Some(h);
@@ -249,7 +279,9 @@ pub fn admin_password_keys(entries: &[Entry]) -> Vec<&Entry> {
         .filter(|e| {
             let w = words(&e.key);
             let is_pw = w.last().is_some_and(|l| role_of(l) == Some(Role::Password));
-            let admin = w.iter().any(|x| x == "root" || x == "sa" || x == "superuser" || x == "admin");
+            let admin = w
+                .iter()
+                .any(|x| x == "root" || x == "sa" || x == "superuser" || x == "admin");
             is_pw && admin && (is_db_key(&w) || w.first().is_some_and(|x| x == "sa"))
         })
         .collect()
@@ -299,12 +331,12 @@ pub fn referenced_vars(value: &str) -> Vec<String> {
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else { break };
         let inner = &after[..end];
-        let name = inner
-            .split([':', '-'])
-            .next()
-            .unwrap_or(inner)
-            .trim();
-        if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        let name = inner.split([':', '-']).next().unwrap_or(inner).trim();
+        if !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
             out.push(name.to_string());
         }
         rest = &after[end + 1..];
@@ -322,8 +354,14 @@ mod tests {
 
     #[test]
     fn words_split() {
-        assert_eq!(words("spring.datasource.jdbc-url"), ["spring", "datasource", "jdbc", "url"]);
-        assert_eq!(words("ConnectionStrings:OrdersDb"), ["connection", "strings", "orders", "db"]);
+        assert_eq!(
+            words("spring.datasource.jdbc-url"),
+            ["spring", "datasource", "jdbc", "url"]
+        );
+        assert_eq!(
+            words("ConnectionStrings:OrdersDb"),
+            ["connection", "strings", "orders", "db"]
+        );
         assert_eq!(words("PGHOST"), ["pg", "host"]);
         assert_eq!(words("DB_NAME"), ["db", "name"]);
     }
@@ -341,7 +379,15 @@ mod tests {
         ]);
         assert_eq!(c.len(), 1);
         let s = &c[0].spec;
-        assert_eq!((s.host.as_deref(), s.port, s.database.as_deref(), s.password.as_deref()), (Some("orders-db"), Some(5432), Some("orders"), Some("pw")));
+        assert_eq!(
+            (
+                s.host.as_deref(),
+                s.port,
+                s.database.as_deref(),
+                s.password.as_deref()
+            ),
+            (Some("orders-db"), Some(5432), Some("orders"), Some("pw"))
+        );
         assert_eq!(s.engine, Engine::Postgres);
     }
 
@@ -364,13 +410,23 @@ mod tests {
         pw.source_ref = Some("secret:default/db/password".into());
         let c = connections(&[e("DB_HOST", "db"), e("DB_USER", "${USER}"), pw]);
         assert_eq!(c[0].spec.user, None);
-        assert_eq!(c[0].spec.password_ref.as_deref(), Some("secret:default/db/password"));
+        assert_eq!(
+            c[0].spec.password_ref.as_deref(),
+            Some("secret:default/db/password")
+        );
     }
 
     #[test]
     fn admin_keys() {
-        let entries = [e("MYSQL_ROOT_PASSWORD", "x"), e("DB_PASSWORD", "y"), e("SA_PASSWORD", "z")];
-        let keys: Vec<_> = admin_password_keys(&entries).iter().map(|e| e.key.clone()).collect();
+        let entries = [
+            e("MYSQL_ROOT_PASSWORD", "x"),
+            e("DB_PASSWORD", "y"),
+            e("SA_PASSWORD", "z"),
+        ];
+        let keys: Vec<_> = admin_password_keys(&entries)
+            .iter()
+            .map(|e| e.key.clone())
+            .collect();
         assert_eq!(keys, ["MYSQL_ROOT_PASSWORD", "SA_PASSWORD"]);
     }
 
@@ -380,6 +436,9 @@ mod tests {
         assert_eq!(interpolate("x${A}y${B:-2}z${C}", &look), "x1y2z${C}");
         assert_eq!(interpolate("${B:dflt}", &look), "dflt");
         assert_eq!(interpolate("${unterminated", &look), "${unterminated");
-        assert_eq!(referenced_vars("${DB_URL:jdbc:x}/${USER}"), ["DB_URL", "USER"]);
+        assert_eq!(
+            referenced_vars("${DB_URL:jdbc:x}/${USER}"),
+            ["DB_URL", "USER"]
+        );
     }
 }

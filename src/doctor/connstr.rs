@@ -9,7 +9,9 @@ use super::model::{ConnSpec, Engine, is_placeholder};
 
 /// Parse any supported connection string.
 pub fn parse(text: &str) -> Option<ConnSpec> {
-    let text = text.trim().trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    let text = text
+        .trim()
+        .trim_matches(|c| c == '"' || c == '\'' || c == '`');
     let lower = text.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("jdbc:") {
         return parse_jdbc(&text[5..], rest);
@@ -91,7 +93,9 @@ fn apply_param(spec: &mut ConnSpec, key: &str, value: &str) {
                 spec.password = clean(&value);
             }
         }
-        "currentschema" | "search_path" | "schema" => spec.schema = clean(&value).map(|s| first_schema(&s)),
+        "currentschema" | "search_path" | "schema" => {
+            spec.schema = clean(&value).map(|s| first_schema(&s))
+        }
         "options" => {
             // libpq: options=-c search_path=orders
             if let Some(pos) = value.find("search_path=") {
@@ -247,7 +251,9 @@ fn parse_oracle(orig: &str) -> Option<ConnSpec> {
     spec.host = pieces.next().and_then(clean);
     spec.port = pieces.next().and_then(|p| p.parse().ok());
     let sid = pieces.next();
-    spec.database = service.or(sid).and_then(|s| clean(s.split('?').next().unwrap_or(s)));
+    spec.database = service
+        .or(sid)
+        .and_then(|s| clean(s.split('?').next().unwrap_or(s)));
     Some(spec)
 }
 
@@ -295,7 +301,10 @@ pub fn parse_ado(text: &str) -> Option<ConnSpec> {
             "password" | "pwd" => spec.password = clean(v),
             "searchpath" | "schema" => spec.schema = clean(v).map(|s| first_schema(&s)),
             "initialcatalog_" => {}
-            "trustservercertificate" | "encrypt" | "integratedsecurity" | "multipleactiveresultsets" => {
+            "trustservercertificate"
+            | "encrypt"
+            | "integratedsecurity"
+            | "multipleactiveresultsets" => {
                 engine_hint = Engine::Sqlserver;
             }
             "sslmode" if engine_hint == Engine::Unknown => engine_hint = Engine::Postgres,
@@ -346,7 +355,14 @@ mod tests {
     #[test]
     fn jdbc_forms() {
         let c = p("jdbc:postgresql://db:5432/shop?currentSchema=billing");
-        assert_eq!((c.host.as_deref(), c.database.as_deref(), c.schema.as_deref()), (Some("db"), Some("shop"), Some("billing")));
+        assert_eq!(
+            (
+                c.host.as_deref(),
+                c.database.as_deref(),
+                c.schema.as_deref()
+            ),
+            (Some("db"), Some("shop"), Some("billing"))
+        );
         let c = p("jdbc:mysql://mysql:3306/inventory?useSSL=false");
         assert_eq!(c.engine, Engine::Mysql);
         assert_eq!(c.database.as_deref(), Some("inventory"));
@@ -355,16 +371,25 @@ mod tests {
         assert_eq!(c.database.as_deref(), Some("Billing"));
         assert_eq!(c.user.as_deref(), Some("sa"));
         let c = p("jdbc:oracle:thin:@//ora:1521/ORCLPDB1");
-        assert_eq!((c.host.as_deref(), c.port, c.database.as_deref()), (Some("ora"), Some(1521), Some("ORCLPDB1")));
+        assert_eq!(
+            (c.host.as_deref(), c.port, c.database.as_deref()),
+            (Some("ora"), Some(1521), Some("ORCLPDB1"))
+        );
         assert!(parse("jdbc:h2:mem:test").is_none());
     }
 
     #[test]
     fn mongo_redis_sqlalchemy() {
         let c = p("mongodb://root:example@mongo1:27017,mongo2:27017/catalog?authSource=admin");
-        assert_eq!((c.host.as_deref(), c.database.as_deref(), c.user.as_deref()), (Some("mongo1"), Some("catalog"), Some("root")));
+        assert_eq!(
+            (c.host.as_deref(), c.database.as_deref(), c.user.as_deref()),
+            (Some("mongo1"), Some("catalog"), Some("root"))
+        );
         let c = p("redis://:pw@cache:6379/2");
-        assert_eq!((c.engine, c.database.as_deref(), c.password.as_deref()), (Engine::Redis, Some("2"), Some("pw")));
+        assert_eq!(
+            (c.engine, c.database.as_deref(), c.password.as_deref()),
+            (Engine::Redis, Some("2"), Some("pw"))
+        );
         let c = p("postgresql+asyncpg://u:p@pg/app");
         assert_eq!(c.engine, Engine::Postgres);
         let c = p("postgres://u@pg/app?options=-c%20search_path%3Dorders");
@@ -375,15 +400,33 @@ mod tests {
     #[test]
     fn ado_strings() {
         let c = p("Host=pg;Port=5433;Database=orders;Username=orders;Password=pw");
-        assert_eq!((c.engine, c.port, c.database.as_deref()), (Engine::Postgres, Some(5433), Some("orders")));
-        let c = p("Server=sql,1433;Initial Catalog=Billing;User Id=sa;Password=x;TrustServerCertificate=true");
-        assert_eq!((c.engine, c.host.as_deref(), c.port, c.user.as_deref()), (Engine::Sqlserver, Some("sql"), Some(1433), Some("sa")));
+        assert_eq!(
+            (c.engine, c.port, c.database.as_deref()),
+            (Engine::Postgres, Some(5433), Some("orders"))
+        );
+        let c = p(
+            "Server=sql,1433;Initial Catalog=Billing;User Id=sa;Password=x;TrustServerCertificate=true",
+        );
+        assert_eq!(
+            (c.engine, c.host.as_deref(), c.port, c.user.as_deref()),
+            (Engine::Sqlserver, Some("sql"), Some(1433), Some("sa"))
+        );
         assert!(parse("a=b;c=d").is_none());
     }
 
     #[test]
     fn garbage_never_panics() {
-        for s in ["://", "postgres://", "postgres://@:/?&=", "jdbc:", "jdbc:oracle:@", "%", "postgres://a%zz@h/%", "postgres://[::1]:x/db", "mysql://h:99999/d"] {
+        for s in [
+            "://",
+            "postgres://",
+            "postgres://@:/?&=",
+            "jdbc:",
+            "jdbc:oracle:@",
+            "%",
+            "postgres://a%zz@h/%",
+            "postgres://[::1]:x/db",
+            "mysql://h:99999/d",
+        ] {
             let _ = parse(s);
         }
     }

@@ -215,7 +215,9 @@ pub fn norm(name: &str) -> String {
 pub fn image_repo(image: &str) -> String {
     let no_digest = image.split('@').next().unwrap_or(image);
     let mut parts: Vec<&str> = no_digest.split('/').collect();
-    if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+    if parts.len() > 1
+        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
+    {
         parts.remove(0);
     }
     let joined = parts.join("/");
@@ -233,16 +235,34 @@ fn image_base(image: &str) -> String {
 }
 
 const TOOL_WORDS: &[&str] = &[
-    "adminer", "pgadmin", "pgadmin4", "phpmyadmin", "flyway", "liquibase", "migrate", "mongo-express",
-    "redis-commander", "redisinsight", "pgweb", "cloudbeaver", "dbeaver", "exporter", "postgres-exporter",
-    "mysqld-exporter", "redis-exporter", "redis_exporter", "pgbouncer", "pgpool", "dbmate", "atlas",
+    "adminer",
+    "pgadmin",
+    "pgadmin4",
+    "phpmyadmin",
+    "flyway",
+    "liquibase",
+    "migrate",
+    "mongo-express",
+    "redis-commander",
+    "redisinsight",
+    "pgweb",
+    "cloudbeaver",
+    "dbeaver",
+    "exporter",
+    "postgres-exporter",
+    "mysqld-exporter",
+    "redis-exporter",
+    "redis_exporter",
+    "pgbouncer",
+    "pgpool",
+    "dbmate",
+    "atlas",
 ];
 
 /// Whether an image is a database tool (admin UI, migration runner, exporter), which owns nothing.
 pub fn is_tool_image(image: &str) -> bool {
     let repo = image_repo(image);
-    repo.split(['/', '-', '_'])
-        .any(|w| TOOL_WORDS.contains(&w))
+    repo.split(['/', '-', '_']).any(|w| TOOL_WORDS.contains(&w))
         || TOOL_WORDS.iter().any(|t| repo.ends_with(t))
 }
 
@@ -254,15 +274,18 @@ pub fn image_engine(image: &str) -> Engine {
     let repo = image_repo(image);
     let base = repo.rsplit('/').next().unwrap_or(&repo);
     match base {
-        "postgres" | "postgresql" | "postgis" | "timescaledb" | "timescaledb-ha" | "cockroach" | "yugabyte" => {
-            Engine::Postgres
-        }
+        "postgres" | "postgresql" | "postgis" | "timescaledb" | "timescaledb-ha" | "cockroach"
+        | "yugabyte" => Engine::Postgres,
         "mysql" | "percona-server" | "percona" | "mysql-server" => Engine::Mysql,
         "mariadb" => Engine::Mariadb,
         "mongo" | "mongodb" | "mongodb-community-server" => Engine::Mongodb,
-        "redis" | "redis-stack" | "redis-stack-server" | "valkey" | "keydb" | "dragonfly" => Engine::Redis,
+        "redis" | "redis-stack" | "redis-stack-server" | "valkey" | "keydb" | "dragonfly" => {
+            Engine::Redis
+        }
         "cassandra" | "scylla" => Engine::Cassandra,
-        "oracle-xe" | "oracle-free" | "enterprise" | "free" if repo.contains("oracle") => Engine::Oracle,
+        "oracle-xe" | "oracle-free" | "enterprise" | "free" if repo.contains("oracle") => {
+            Engine::Oracle
+        }
         _ if repo.starts_with("mssql/") || repo.contains("azure-sql-edge") => Engine::Sqlserver,
         _ => Engine::Unknown,
     }
@@ -325,8 +348,26 @@ const STRONG: u8 = 2;
 const WEAK: u8 = 1;
 
 const NOT_SERVICE_DIRS: &[&str] = &[
-    "test", "tests", "e2e", "integration-tests", "it", "docs", "doc", "scripts", "tools", "deploy",
-    "deployment", "infra", "ops", "k8s", "kubernetes", "helm", "charts", "fixtures", "testdata", ".github",
+    "test",
+    "tests",
+    "e2e",
+    "integration-tests",
+    "it",
+    "docs",
+    "doc",
+    "scripts",
+    "tools",
+    "deploy",
+    "deployment",
+    "infra",
+    "ops",
+    "k8s",
+    "kubernetes",
+    "helm",
+    "charts",
+    "fixtures",
+    "testdata",
+    ".github",
 ];
 
 fn parent_dir(rel: &str) -> &str {
@@ -348,12 +389,15 @@ fn is_under(path: &str, dir: &str) -> bool {
 /// Build the graph.
 pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) -> Graph {
     let mut b = Builder::default();
-    let by_rel: HashMap<&str, &Parsed> = files.iter().map(|f| (f.rel.as_str(), &f.parsed)).collect();
+    let by_rel: HashMap<&str, &Parsed> =
+        files.iter().map(|f| (f.rel.as_str(), &f.parsed)).collect();
     let read_entries = |rel: &str| -> Option<Vec<Entry>> {
         match by_rel.get(rel) {
             Some(Parsed::Env(e)) => Some(e.clone()),
             Some(_) => None,
-            None => std::fs::read_to_string(root.join(rel)).ok().map(|t| envfile::parse_env(&t)),
+            None => std::fs::read_to_string(root.join(rel))
+                .ok()
+                .map(|t| envfile::parse_env(&t)),
         }
     };
 
@@ -386,7 +430,10 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     }
     for f in files {
         let dir = parent_dir(&f.rel);
-        if NOT_SERVICE_DIRS.iter().any(|n| dir.split('/').any(|p| p == *n)) {
+        if NOT_SERVICE_DIRS
+            .iter()
+            .any(|n| dir.split('/').any(|p| p == *n))
+        {
             continue;
         }
         let strength = match f.parsed {
@@ -456,7 +503,11 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                 via: "manifest".into(),
             });
             // dbps writes each service's .env, usually gitignored: read it explicitly.
-            let env_rel = if s.path.is_empty() { ".env".to_string() } else { format!("{}/.env", s.path) };
+            let env_rel = if s.path.is_empty() {
+                ".env".to_string()
+            } else {
+                format!("{}/.env", s.path)
+            };
             if !by_rel.contains_key(env_rel.as_str())
                 && let Some(entries) = read_entries(&env_rel)
             {
@@ -479,12 +530,20 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     let multi = projects.len() > 1;
     for (pidx, (dir, mut pfiles)) in projects.into_iter().enumerate() {
         pfiles.sort_by_key(|(rel, _)| compose_order(file_name(rel)));
-        let variant = if multi && !dir.is_empty() { format!("compose:{dir}") } else { "compose".to_string() };
-        let project_env: HashMap<String, String> = read_entries(&if dir.is_empty() { ".env".into() } else { format!("{dir}/.env") })
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|e| Some((e.key, e.value?)))
-            .collect();
+        let variant = if multi && !dir.is_empty() {
+            format!("compose:{dir}")
+        } else {
+            "compose".to_string()
+        };
+        let project_env: HashMap<String, String> = read_entries(&if dir.is_empty() {
+            ".env".into()
+        } else {
+            format!("{dir}/.env")
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| Some((e.key, e.value?)))
+        .collect();
         b.compose_alias.push(HashMap::new());
         // Merge services across files: later files override.
         let mut merged: Vec<(String, ComposeService, &str)> = Vec::new();
@@ -530,10 +589,18 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                         .collect()
                 })
                 .unwrap_or_default();
-            let engine = s.image.as_deref().map(image_engine).unwrap_or(Engine::Unknown);
+            let engine = s
+                .image
+                .as_deref()
+                .map(image_engine)
+                .unwrap_or(Engine::Unknown);
             let tool = s.image.as_deref().is_some_and(is_tool_image);
             if engine != Engine::Unknown {
-                let id = if multi && !dir.is_empty() { format!("compose:{dir}/{name}") } else { format!("compose:{name}") };
+                let id = if multi && !dir.is_empty() {
+                    format!("compose:{dir}/{name}")
+                } else {
+                    format!("compose:{name}")
+                };
                 let ds = b.datastore(&id, engine, true);
                 let mut env_all = env.clone();
                 for (path, _) in &s.env_files {
@@ -572,7 +639,11 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             }
         }
         for (name, s, rel, env) in apps {
-            let idx = match s.build.as_deref().and_then(|ctx| readers::source::normalize(dir, ctx)) {
+            let idx = match s
+                .build
+                .as_deref()
+                .and_then(|ctx| readers::source::normalize(dir, ctx))
+            {
                 Some(path) if b.roots.contains_key(&path) => b.roots[&path],
                 _ => b.match_service(name, s.image.as_deref(), "compose"),
             };
@@ -587,8 +658,13 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             let mut per_file: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
             if let Some(v) = env_files.get(name.as_str()) {
                 for (f, e) in v {
-                    if let Some(interpolated) = env.iter().find(|x| x.key == e.key && x.line == e.line) {
-                        per_file.entry(f.as_str()).or_default().push(interpolated.clone());
+                    if let Some(interpolated) =
+                        env.iter().find(|x| x.key == e.key && x.line == e.line)
+                    {
+                        per_file
+                            .entry(f.as_str())
+                            .or_default()
+                            .push(interpolated.clone());
                     }
                 }
             }
@@ -602,7 +678,9 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                 });
             }
             for (path, line) in &s.env_files {
-                let Some(p) = readers::source::normalize(dir, path) else { continue };
+                let Some(p) = readers::source::normalize(dir, path) else {
+                    continue;
+                };
                 b.env_file_refs.push((idx, p.clone(), Loc::new(rel, *line)));
                 if let Some(entries) = read_entries(&p) {
                     b.sources.push(Source {
@@ -622,9 +700,15 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             }
             for (secret, line) in &s.secrets {
                 let loc = Loc::new(rel, *line);
-                b.object_refs.push((idx, secret.clone(), true, false, loc.clone()));
+                b.object_refs
+                    .push((idx, secret.clone(), true, false, loc.clone()));
                 let w = config::words(secret);
-                let pw_like = w.iter().any(|x| matches!(x.as_str(), "password" | "pass" | "pwd" | "passwd" | "credentials" | "creds"));
+                let pw_like = w.iter().any(|x| {
+                    matches!(
+                        x.as_str(),
+                        "password" | "pass" | "pwd" | "passwd" | "credentials" | "creds"
+                    )
+                });
                 if pw_like {
                     let value = secret_files
                         .get(secret)
@@ -662,21 +746,34 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     let data: HashMap<(String, String, bool), (&str, &Vec<Entry>)> = objects
         .iter()
         .filter_map(|(rel, o)| match &o.body {
-            Body::Data(d) => Some(((o.namespace.clone(), o.name.clone(), o.kind == "Secret"), (*rel, d))),
+            Body::Data(d) => Some((
+                (o.namespace.clone(), o.name.clone(), o.kind == "Secret"),
+                (*rel, d),
+            )),
             _ => None,
         })
         .collect();
-    let services_k8s: Vec<(&str, &Object)> = objects.iter().filter(|(_, o)| o.kind == "Service").copied().collect();
+    let services_k8s: Vec<(&str, &Object)> = objects
+        .iter()
+        .filter(|(_, o)| o.kind == "Service")
+        .copied()
+        .collect();
     let mut kube_apps = Vec::new();
     for (rel, o) in &objects {
-        let Body::Workload { containers, labels } = &o.body else { continue };
+        let Body::Workload { containers, labels } = &o.body else {
+            continue;
+        };
         let engine = containers
             .iter()
             .filter_map(|c| c.image.as_deref())
             .map(image_engine)
             .find(|e| *e != Engine::Unknown)
             .unwrap_or(Engine::Unknown);
-        let tool = containers.iter().filter_map(|c| c.image.as_deref()).all(is_tool_image) && !containers.is_empty();
+        let tool = containers
+            .iter()
+            .filter_map(|c| c.image.as_deref())
+            .all(is_tool_image)
+            && !containers.is_empty();
         if engine != Engine::Unknown {
             // Which Services select it?
             let selecting: Vec<&(&str, &Object)> = services_k8s
@@ -686,7 +783,9 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                         && matches!(&s.body, Body::Service { selector, .. } if !selector.is_empty() && selector.iter().all(|p| labels.contains(p)))
                 })
                 .collect();
-            let primary = selecting.first().map_or(o.name.as_str(), |(_, s)| s.name.as_str());
+            let primary = selecting
+                .first()
+                .map_or(o.name.as_str(), |(_, s)| s.name.as_str());
             let id = format!("k8s:{}/{}", o.namespace, primary);
             let ds = b.datastore(&id, engine, true);
             let mut env = Vec::new();
@@ -697,10 +796,16 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             d.loc = Some(Loc::new(rel, o.line));
             d.variant = Some("kubernetes".into());
             describe_db_env(d, &env);
-            b.kube_alias.insert((o.namespace.clone(), o.name.to_ascii_lowercase()), ds);
+            b.kube_alias
+                .insert((o.namespace.clone(), o.name.to_ascii_lowercase()), ds);
             for (srel, s) in selecting {
-                b.kube_alias.insert((s.namespace.clone(), s.name.to_ascii_lowercase()), ds);
-                if let Body::Service { service_type: Some(t), ports, .. } = &s.body
+                b.kube_alias
+                    .insert((s.namespace.clone(), s.name.to_ascii_lowercase()), ds);
+                if let Body::Service {
+                    service_type: Some(t),
+                    ports,
+                    ..
+                } = &s.body
                     && (t == "NodePort" || t == "LoadBalancer")
                 {
                     for (port, line) in ports {
@@ -725,7 +830,8 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         for c in containers {
             let (entries, refs) = kube_env(c, &o.namespace, &data);
             for (name, secret, loc_line, is_db) in refs {
-                b.object_refs.push((idx, name, secret, is_db, Loc::new(rel, loc_line)));
+                b.object_refs
+                    .push((idx, name, secret, is_db, Loc::new(rel, loc_line)));
             }
             b.sources.push(Source {
                 owner: Owner::Service(idx),
@@ -766,24 +872,44 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                         .entries
                         .iter()
                         .map(|e| Entry {
-                            value: e.value.as_deref().map(|v| config::interpolate(v, &|_| None)),
+                            value: e
+                                .value
+                                .as_deref()
+                                .map(|v| config::interpolate(v, &|_| None)),
                             ..e.clone()
                         })
                         .collect();
-                    push(&mut b, d.profile.as_ref().map(|p| format!("spring:{p}")), entries);
+                    push(
+                        &mut b,
+                        d.profile.as_ref().map(|p| format!("spring:{p}")),
+                        entries,
+                    );
                     // Variables the configuration reads.
                     let mut reads = Vec::new();
                     for e in &d.entries {
                         for var in config::referenced_vars(e.value.as_deref().unwrap_or("")) {
-                            reads.push(Entry { key: var, value: None, line: e.line, source_ref: None });
+                            reads.push(Entry {
+                                key: var,
+                                value: None,
+                                line: e.line,
+                                source_ref: None,
+                            });
                         }
                     }
                     if !reads.is_empty() {
-                        push(&mut b, d.profile.as_ref().map(|p| format!("spring:{p}")), reads);
+                        push(
+                            &mut b,
+                            d.profile.as_ref().map(|p| format!("spring:{p}")),
+                            reads,
+                        );
                     }
                 }
             }
-            Parsed::AppSettings(env, entries) => push(&mut b, env.as_ref().map(|e| format!("dotnet:{e}")), entries.clone()),
+            Parsed::AppSettings(env, entries) => push(
+                &mut b,
+                env.as_ref().map(|e| format!("dotnet:{e}")),
+                entries.clone(),
+            ),
             _ => {}
         }
     }
@@ -791,35 +917,71 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     // ---- 5. Resolve sources into connections and references ------------------------------
     let sources = std::mem::take(&mut b.sources);
     for src in &sources {
-        let Some(service) = b.owner(&src.owner) else { continue };
+        let Some(service) = b.owner(&src.owner) else {
+            continue;
+        };
         for c in config::connections(&src.entries) {
             b.add_conn(service, &c, src);
         }
         for e in config::admin_password_keys(&src.entries) {
-            b.g.admin_keys.push(AdminKey { service, key: e.key.clone(), loc: Loc::new(&src.file, e.line) });
+            b.g.admin_keys.push(AdminKey {
+                service,
+                key: e.key.clone(),
+                loc: Loc::new(&src.file, e.line),
+            });
         }
         for e in &src.entries {
             b.check_var(service, &e.key, Loc::new(&src.file, e.line));
         }
     }
     for f in files {
-        let Parsed::Source(facts) = &f.parsed else { continue };
-        let Some(service) = b.owner(&Owner::Dir(parent_dir(&f.rel).to_string())) else { continue };
+        let Parsed::Source(facts) = &f.parsed else {
+            continue;
+        };
+        let Some(service) = b.owner(&Owner::Dir(parent_dir(&f.rel).to_string())) else {
+            continue;
+        };
         for found in facts {
             let loc = Loc::new(&f.rel, found.line);
             match &found.fact {
                 Fact::Conn(spec) => {
-                    let src = Source { owner: Owner::Service(service), file: f.rel.clone(), variant: None, ctx: Ctx::Neutral, entries: Vec::new() };
-                    let c = ConnFound { spec: spec.clone(), line: found.line, keys: vec!["connection string".into()] };
+                    let src = Source {
+                        owner: Owner::Service(service),
+                        file: f.rel.clone(),
+                        variant: None,
+                        ctx: Ctx::Neutral,
+                        entries: Vec::new(),
+                    };
+                    let c = ConnFound {
+                        spec: spec.clone(),
+                        line: found.line,
+                        keys: vec!["connection string".into()],
+                    };
                     b.add_conn(service, &c, &src);
                 }
-                Fact::TableCreate(t) => b.g.tables.push(TableUse { service, table: t.clone(), create: true, loc }),
-                Fact::TableUse(t) => b.g.tables.push(TableUse { service, table: t.clone(), create: false, loc }),
+                Fact::TableCreate(t) => b.g.tables.push(TableUse {
+                    service,
+                    table: t.clone(),
+                    create: true,
+                    loc,
+                }),
+                Fact::TableUse(t) => b.g.tables.push(TableUse {
+                    service,
+                    table: t.clone(),
+                    create: false,
+                    loc,
+                }),
                 Fact::EnvRead(name) => {
                     b.check_var(service, name, loc.clone());
                     let w = config::words(name);
-                    if config::admin_password_keys(&[Entry::new(name, "", 0)]).len() == 1 && !w.is_empty() {
-                        b.g.admin_keys.push(AdminKey { service, key: name.clone(), loc });
+                    if config::admin_password_keys(&[Entry::new(name, "", 0)]).len() == 1
+                        && !w.is_empty()
+                    {
+                        b.g.admin_keys.push(AdminKey {
+                            service,
+                            key: name.clone(),
+                            loc,
+                        });
                     }
                 }
                 Fact::EnvFileRef(path) => b.env_file_refs.push((service, path.clone(), loc)),
@@ -830,7 +992,12 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         if let Some(owner) = b.owner(&Owner::Dir(parent_dir(&path).to_string()))
             && owner != service
         {
-            b.g.foreign.push(ForeignRef { service, owner, what: format!("env file `{path}`"), loc });
+            b.g.foreign.push(ForeignRef {
+                service,
+                owner,
+                what: format!("env file `{path}`"),
+                loc,
+            });
         }
     }
     for (service, name, secret, is_db, loc) in std::mem::take(&mut b.object_refs) {
@@ -842,7 +1009,12 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             && owner != service
         {
             let kind = if secret { "secret" } else { "config map" };
-            b.g.foreign.push(ForeignRef { service, owner, what: format!("{kind} `{name}`"), loc });
+            b.g.foreign.push(ForeignRef {
+                service,
+                owner,
+                what: format!("{kind} `{name}`"),
+                loc,
+            });
         }
     }
     dedup(&mut b.g);
@@ -851,7 +1023,10 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
 
 fn compose_order(name: &str) -> (u8, String) {
     let lower = name.to_ascii_lowercase();
-    let rank = if matches!(lower.as_str(), "compose.yml" | "compose.yaml" | "docker-compose.yml" | "docker-compose.yaml") {
+    let rank = if matches!(
+        lower.as_str(),
+        "compose.yml" | "compose.yaml" | "docker-compose.yml" | "docker-compose.yaml"
+    ) {
         0
     } else if lower.contains(".override.") {
         1
@@ -863,7 +1038,13 @@ fn compose_order(name: &str) -> (u8, String) {
 
 /// Facts a database container's environment states about itself.
 fn describe_db_env(d: &mut Datastore, env: &[Entry]) {
-    let get = |k: &str| env.iter().rev().find(|e| e.key == k).and_then(|e| e.value.clone()).filter(|v| !v.is_empty());
+    let get = |k: &str| {
+        env.iter()
+            .rev()
+            .find(|e| e.key == k)
+            .and_then(|e| e.value.clone())
+            .filter(|v| !v.is_empty())
+    };
     match d.engine {
         Engine::Postgres => {
             let user = get("POSTGRES_USER").unwrap_or_else(|| "postgres".into());
@@ -876,7 +1057,10 @@ fn describe_db_env(d: &mut Datastore, env: &[Entry]) {
             if let Some(db) = get("MYSQL_DATABASE").or_else(|| get("MARIADB_DATABASE")) {
                 d.databases.push(db);
             }
-            d.admin = Some(("root".into(), get("MYSQL_ROOT_PASSWORD").or_else(|| get("MARIADB_ROOT_PASSWORD"))));
+            d.admin = Some((
+                "root".into(),
+                get("MYSQL_ROOT_PASSWORD").or_else(|| get("MARIADB_ROOT_PASSWORD")),
+            ));
         }
         Engine::Mongodb => {
             if let Some(db) = get("MONGO_INITDB_DATABASE") {
@@ -886,7 +1070,12 @@ fn describe_db_env(d: &mut Datastore, env: &[Entry]) {
                 d.admin = Some((u, get("MONGO_INITDB_ROOT_PASSWORD")));
             }
         }
-        Engine::Sqlserver => d.admin = Some(("sa".into(), get("MSSQL_SA_PASSWORD").or_else(|| get("SA_PASSWORD")))),
+        Engine::Sqlserver => {
+            d.admin = Some((
+                "sa".into(),
+                get("MSSQL_SA_PASSWORD").or_else(|| get("SA_PASSWORD")),
+            ))
+        }
         _ => {}
     }
 }
@@ -910,7 +1099,12 @@ fn kube_env(
                     key: format!("{}{}", f.prefix, e.key),
                     value: e.value.clone(),
                     line: f.line,
-                    source_ref: Some(format!("{}:{ns}/{}/{}", if f.secret { "secret" } else { "configmap" }, f.name, e.key)),
+                    source_ref: Some(format!(
+                        "{}:{ns}/{}/{}",
+                        if f.secret { "secret" } else { "configmap" },
+                        f.name,
+                        e.key
+                    )),
                 });
             }
         }
@@ -921,7 +1115,12 @@ fn kube_env(
             EnvSource::Value(val) => (val.clone(), None),
             EnvSource::Secret { name, key } | EnvSource::ConfigMap { name, key } => {
                 let secret = matches!(v.source, EnvSource::Secret { .. });
-                refs.push((name.clone(), secret, v.line, config::is_db_key(&config::words(&v.name))));
+                refs.push((
+                    name.clone(),
+                    secret,
+                    v.line,
+                    config::is_db_key(&config::words(&v.name)),
+                ));
                 let val = data
                     .get(&(ns.to_string(), name.clone(), secret))
                     .and_then(|(_, d)| d.iter().find(|e| &e.key == key))
@@ -932,10 +1131,18 @@ fn kube_env(
             EnvSource::Other => (None, None),
         };
         entries.retain(|e: &Entry| e.key != v.name);
-        entries.push(Entry { key: v.name.clone(), value, line: v.line, source_ref });
+        entries.push(Entry {
+            key: v.name.clone(),
+            value,
+            line: v.line,
+            source_ref,
+        });
     }
     // Kubernetes `$(VAR)` references to earlier variables.
-    let lookup: HashMap<String, String> = entries.iter().filter_map(|e| Some((e.key.clone(), e.value.clone()?))).collect();
+    let lookup: HashMap<String, String> = entries
+        .iter()
+        .filter_map(|e| Some((e.key.clone(), e.value.clone()?)))
+        .collect();
     for e in &mut entries {
         if let Some(v) = &mut e.value
             && v.contains("$(")
@@ -955,20 +1162,44 @@ fn dedup(g: &mut Graph) {
     g.conns.retain(|c| {
         seen.insert(format!(
             "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{:?}",
-            c.service, c.datastore, c.database, c.schema, c.user, c.password, c.password_ref, c.loc, c.variant
+            c.service,
+            c.datastore,
+            c.database,
+            c.schema,
+            c.user,
+            c.password,
+            c.password_ref,
+            c.loc,
+            c.variant
         ))
     });
     let mut seen = BTreeSet::new();
-    g.tables.retain(|t| seen.insert((t.service, t.table.clone(), t.create, t.loc.clone())));
+    g.tables
+        .retain(|t| seen.insert((t.service, t.table.clone(), t.create, t.loc.clone())));
     let mut seen = BTreeSet::new();
-    g.foreign.retain(|f| seen.insert((f.service, f.owner, f.what.clone(), f.loc.clone())));
+    g.foreign
+        .retain(|f| seen.insert((f.service, f.owner, f.what.clone(), f.loc.clone())));
     let mut seen = BTreeSet::new();
-    g.admin_keys.retain(|a| seen.insert((a.service, a.key.clone(), a.loc.clone())));
+    g.admin_keys
+        .retain(|a| seen.insert((a.service, a.key.clone(), a.loc.clone())));
 }
 
 const MIGRATION_SUFFIXES: &[&str] = &[
-    "-db-migrate", "-db-migration", "-db-migrations", "-migrate", "-migrations", "-migration", "-migrator",
-    "-flyway", "-liquibase", "-schema", "-db-init", "-init", "-seed", "-migrate-job", "-migration-job",
+    "-db-migrate",
+    "-db-migration",
+    "-db-migrations",
+    "-migrate",
+    "-migrations",
+    "-migration",
+    "-migrator",
+    "-flyway",
+    "-liquibase",
+    "-schema",
+    "-db-init",
+    "-init",
+    "-seed",
+    "-migrate-job",
+    "-migration-job",
 ];
 
 impl Builder {
@@ -979,7 +1210,10 @@ impl Builder {
             return idx;
         }
         let idx = self.g.services.len();
-        let mut s = Service { name: name.to_string(), ..Service::default() };
+        let mut s = Service {
+            name: name.to_string(),
+            ..Service::default()
+        };
         s.aliases.insert(name.to_string());
         s.origins.insert(origin);
         self.g.services.push(s);
@@ -1093,7 +1327,12 @@ impl Builder {
         if let Some(owner) = self.owner_by_prefix(&w)
             && owner != service
         {
-            self.g.foreign.push(ForeignRef { service, owner, what: format!("variable `{key}`"), loc });
+            self.g.foreign.push(ForeignRef {
+                service,
+                owner,
+                what: format!("variable `{key}`"),
+                loc,
+            });
         }
     }
 
@@ -1109,7 +1348,10 @@ impl Builder {
         if is_localhost(&host) {
             let mut hit = None;
             for (idx, d) in self.g.datastores.iter().enumerate() {
-                if d.published.iter().any(|p| p.port.is_some() && p.port == port) {
+                if d.published
+                    .iter()
+                    .any(|p| p.port.is_some() && p.port == port)
+                {
                     let in_ctx = matches!(ctx, Ctx::Compose(p) if self.compose_alias.get(*p).is_some_and(|m| m.values().any(|&v| v == idx)));
                     if hit.is_none() || in_ctx {
                         hit = Some(idx);
@@ -1119,7 +1361,10 @@ impl Builder {
             if let Some(h) = hit {
                 return Some(h);
             }
-            let id = format!("localhost:{}", port.map_or("?".to_string(), |p| p.to_string()));
+            let id = format!(
+                "localhost:{}",
+                port.map_or("?".to_string(), |p| p.to_string())
+            );
             return Some(self.datastore(&id, engine, false));
         }
         let first = host.split('.').next().unwrap_or(&host).to_string();
@@ -1136,7 +1381,11 @@ impl Builder {
                 }
             }
             Ctx::Neutral => {
-                let compose: BTreeSet<usize> = self.compose_alias.iter().filter_map(|m| m.get(&host).copied()).collect();
+                let compose: BTreeSet<usize> = self
+                    .compose_alias
+                    .iter()
+                    .filter_map(|m| m.get(&host).copied())
+                    .collect();
                 if compose.len() == 1 {
                     return compose.into_iter().next();
                 }
@@ -1196,10 +1445,16 @@ mod tests {
     fn names_and_images() {
         assert_eq!(norm("Orders_Service"), "orders");
         assert_eq!(norm("billing"), "billing");
-        assert_eq!(image_repo("docker.io/bitnami/postgresql:16"), "bitnami/postgresql");
+        assert_eq!(
+            image_repo("docker.io/bitnami/postgresql:16"),
+            "bitnami/postgresql"
+        );
         assert_eq!(image_repo("localhost:5000/shop/orders:1.0"), "shop/orders");
         assert_eq!(image_engine("postgres:16-alpine"), Engine::Postgres);
-        assert_eq!(image_engine("mcr.microsoft.com/mssql/server:2022-latest"), Engine::Sqlserver);
+        assert_eq!(
+            image_engine("mcr.microsoft.com/mssql/server:2022-latest"),
+            Engine::Sqlserver
+        );
         assert_eq!(image_engine("redis:7"), Engine::Redis);
         assert_eq!(image_engine("dpage/pgadmin4"), Engine::Unknown);
         assert_eq!(image_engine("flyway/flyway:10"), Engine::Unknown);
@@ -1208,7 +1463,10 @@ mod tests {
     }
 
     fn file(rel: &str, parsed: Parsed) -> FileOut {
-        FileOut { rel: rel.into(), parsed }
+        FileOut {
+            rel: rel.into(),
+            parsed,
+        }
     }
 
     #[test]
@@ -1226,17 +1484,31 @@ mod tests {
         let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["billing", "orders"]);
         assert_eq!(g.conns.len(), 2);
-        assert!(g.conns.iter().all(|c| g.ds(c.datastore.unwrap()) == "compose:db"));
-        assert!(g.conns.iter().all(|c| c.database.as_deref() == Some("shop")));
+        assert!(
+            g.conns
+                .iter()
+                .all(|c| g.ds(c.datastore.unwrap()) == "compose:db")
+        );
+        assert!(
+            g.conns
+                .iter()
+                .all(|c| c.database.as_deref() == Some("shop"))
+        );
     }
 
     #[test]
     fn migration_jobs_belong_to_their_service() {
         let mut b = Builder::default();
         let orders = b.service("orders", "directory");
-        assert_eq!(b.match_service("orders-migrate", None, "kubernetes"), orders);
+        assert_eq!(
+            b.match_service("orders-migrate", None, "kubernetes"),
+            orders
+        );
         assert_eq!(b.match_service("orders-service", None, "compose"), orders);
-        assert_eq!(b.match_service("flyway-job", Some("shop/orders:1"), "kubernetes"), orders);
+        assert_eq!(
+            b.match_service("flyway-job", Some("shop/orders:1"), "kubernetes"),
+            orders
+        );
         assert_ne!(b.match_service("billing", None, "compose"), orders);
     }
 
@@ -1245,7 +1517,10 @@ mod tests {
         let mut b = Builder::default();
         let orders = b.service("orders", "directory");
         let _ = b.service("order-history", "directory");
-        assert_eq!(b.owner_by_prefix(&config::words("ORDERS_DB_URL")), Some(orders));
+        assert_eq!(
+            b.owner_by_prefix(&config::words("ORDERS_DB_URL")),
+            Some(orders)
+        );
         assert_eq!(b.owner_by_prefix(&config::words("ORDERS_API_KEY")), None);
         assert_eq!(b.owner_by_prefix(&config::words("DATABASE_URL")), None);
     }

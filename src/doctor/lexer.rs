@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn sql_comments() {
-        let l = lex("-- SELECT * FROM a\nSELECT 'it''s -- not' FROM b; /* c */", Lang::Sql);
+        let l = lex(
+            "-- SELECT * FROM a\nSELECT 'it''s -- not' FROM b; /* c */",
+            Lang::Sql,
+        );
         assert!(!l.masked.contains("FROM a"));
         assert!(l.masked.contains("FROM b"));
         assert!(l.masked.contains("not'"));
@@ -296,8 +299,14 @@ mod tests {
 
     #[test]
     fn js_templates_and_go_raw() {
-        assert_eq!(strings("const q = `SELECT 1\nFROM t`;", Lang::JavaScript), vec!["SELECT 1\nFROM t"]);
-        assert_eq!(strings("q := `SELECT * FROM t`", Lang::Go), vec!["SELECT * FROM t"]);
+        assert_eq!(
+            strings("const q = `SELECT 1\nFROM t`;", Lang::JavaScript),
+            vec!["SELECT 1\nFROM t"]
+        );
+        assert_eq!(
+            strings("q := `SELECT * FROM t`", Lang::Go),
+            vec!["SELECT * FROM t"]
+        );
     }
 
     #[test]
@@ -310,8 +319,20 @@ mod tests {
 
     #[test]
     fn unterminated_never_panics() {
-        for lang in [Lang::Rust, Lang::Go, Lang::Java, Lang::CSharp, Lang::JavaScript, Lang::Python, Lang::Sql, Lang::Hash, Lang::Xml] {
-            for s in ["\"", "'", "`", "/*", "r#\"", "@\"", "\"\"\"", "'\\", "<!--", "é'", "'é"] {
+        for lang in [
+            Lang::Rust,
+            Lang::Go,
+            Lang::Java,
+            Lang::CSharp,
+            Lang::JavaScript,
+            Lang::Python,
+            Lang::Sql,
+            Lang::Hash,
+            Lang::Xml,
+        ] {
+            for s in [
+                "\"", "'", "`", "/*", "r#\"", "@\"", "\"\"\"", "'\\", "<!--", "é'", "'é",
+            ] {
                 let _ = lex(s, lang);
             }
         }

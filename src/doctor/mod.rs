@@ -69,7 +69,12 @@ pub fn audit(opts: &Options) -> Report {
                 dirs: s.dirs.iter().cloned().collect(),
             })
             .collect(),
-        datastores: g.datastores.iter().filter(|d| d.declared).map(|d| d.id.clone()).collect(),
+        datastores: g
+            .datastores
+            .iter()
+            .filter(|d| d.declared)
+            .map(|d| d.id.clone())
+            .collect(),
         files_read: walked.files_read,
         elapsed_ms: started.elapsed().as_millis(),
     }

@@ -105,8 +105,8 @@ impl Engine {
     /// The engine named by a word (URL scheme, variable prefix, image name).
     pub fn from_word(word: &str) -> Engine {
         match word.to_ascii_lowercase().as_str() {
-            "postgres" | "postgresql" | "pg" | "psql" | "postgis" | "timescaledb" | "cockroachdb"
-            | "cockroach" | "npgsql" | "r2dbc:postgresql" => Engine::Postgres,
+            "postgres" | "postgresql" | "pg" | "psql" | "postgis" | "timescaledb"
+            | "cockroachdb" | "cockroach" | "npgsql" | "r2dbc:postgresql" => Engine::Postgres,
             "mysql" | "percona" | "mysqlx" => Engine::Mysql,
             "mariadb" => Engine::Mariadb,
             "sqlserver" | "mssql" | "azure-sql-edge" => Engine::Sqlserver,
@@ -133,7 +133,9 @@ impl Engine {
                 Engine::Oracle => user == "sys" || user == "system",
                 Engine::Mongodb => user == "root",
                 Engine::Unknown => matches!(user.as_str(), "postgres" | "root" | "sa"),
-                Engine::Redis | Engine::Cassandra => user == "cassandra" && self == Engine::Cassandra,
+                Engine::Redis | Engine::Cassandra => {
+                    user == "cassandra" && self == Engine::Cassandra
+                }
             }
     }
 
@@ -261,7 +263,8 @@ pub fn is_placeholder(value: &str) -> bool {
         || v.starts_with('$')
         || (v.starts_with('<') && v.ends_with('>'))
         || (v.starts_with('[') && v.ends_with(']'))
-        || v.chars().all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
+        || v.chars()
+            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
         || lower.starts_with("%env(")
         || lower == "replace_me"
         || lower == "replaceme"
@@ -277,8 +280,23 @@ fn is_placeholder_word(v: &str) -> bool {
     v.chars().all(|c| c.is_ascii_uppercase() || c == '_')
         && matches!(
             v,
-            "USER" | "USERNAME" | "PASSWORD" | "PASS" | "PWD" | "DATABASE" | "DB" | "DBNAME" | "DB_NAME"
-                | "HOST" | "HOSTNAME" | "PORT" | "NAME" | "SECRET" | "TOKEN" | "DB_USER" | "DB_PASSWORD"
+            "USER"
+                | "USERNAME"
+                | "PASSWORD"
+                | "PASS"
+                | "PWD"
+                | "DATABASE"
+                | "DB"
+                | "DBNAME"
+                | "DB_NAME"
+                | "HOST"
+                | "HOSTNAME"
+                | "PORT"
+                | "NAME"
+                | "SECRET"
+                | "TOKEN"
+                | "DB_USER"
+                | "DB_PASSWORD"
                 | "DB_HOST"
         )
 }
@@ -289,7 +307,15 @@ mod tests {
 
     #[test]
     fn placeholders() {
-        for p in ["${DB_PASSWORD}", "<password>", "{{ .Values.pw }}", "****", "$PGPASS", "", "PASSWORD"] {
+        for p in [
+            "${DB_PASSWORD}",
+            "<password>",
+            "{{ .Values.pw }}",
+            "****",
+            "$PGPASS",
+            "",
+            "PASSWORD",
+        ] {
             assert!(is_placeholder(p), "{p}");
         }
         for v in ["secret", "postgres", "pw", "s3cr3t!"] {

@@ -71,14 +71,22 @@ fn tokenize(sql: &str) -> Vec<(Tok, usize)> {
             while j < n && b[j] != close {
                 j += 1;
             }
-            out.push((Tok::Quoted(String::from_utf8_lossy(&b[start..j.min(n)]).into_owned()), i));
+            out.push((
+                Tok::Quoted(String::from_utf8_lossy(&b[start..j.min(n)]).into_owned()),
+                i,
+            ));
             i = j + 1;
         } else if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
             let start = i;
-            while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
+            while i < n
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80)
+            {
                 i += 1;
             }
-            out.push((Tok::Word(String::from_utf8_lossy(&b[start..i]).to_ascii_lowercase()), start));
+            out.push((
+                Tok::Word(String::from_utf8_lossy(&b[start..i]).to_ascii_lowercase()),
+                start,
+            ));
         } else if c.is_ascii_digit() {
             while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
                 i += 1;
@@ -93,12 +101,72 @@ fn tokenize(sql: &str) -> Vec<(Tok, usize)> {
 }
 
 const NOT_TABLES: &[&str] = &[
-    "select", "set", "where", "values", "value", "lateral", "only", "as", "on", "using", "natural",
-    "left", "right", "inner", "outer", "cross", "full", "join", "group", "order", "limit", "unnest",
-    "if", "not", "exists", "table", "into", "from", "with", "recursive", "dual", "the", "a", "an",
-    "of", "to", "and", "or", "by", "for", "in", "is", "this", "that", "your", "each", "all",
-    "nowait", "skip", "update", "delete", "insert", "returning", "default", "ignore", "temporary",
-    "temp", "unlogged", "when", "then", "else", "end", "case", "null", "true", "false",
+    "select",
+    "set",
+    "where",
+    "values",
+    "value",
+    "lateral",
+    "only",
+    "as",
+    "on",
+    "using",
+    "natural",
+    "left",
+    "right",
+    "inner",
+    "outer",
+    "cross",
+    "full",
+    "join",
+    "group",
+    "order",
+    "limit",
+    "unnest",
+    "if",
+    "not",
+    "exists",
+    "table",
+    "into",
+    "from",
+    "with",
+    "recursive",
+    "dual",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "and",
+    "or",
+    "by",
+    "for",
+    "in",
+    "is",
+    "this",
+    "that",
+    "your",
+    "each",
+    "all",
+    "nowait",
+    "skip",
+    "update",
+    "delete",
+    "insert",
+    "returning",
+    "default",
+    "ignore",
+    "temporary",
+    "temp",
+    "unlogged",
+    "when",
+    "then",
+    "else",
+    "end",
+    "case",
+    "null",
+    "true",
+    "false",
 ];
 
 /// Tables every migration tool or engine keeps for itself.
@@ -229,7 +297,16 @@ pub fn tables(sql: &str) -> Vec<TableRef> {
                 let mut j = i + 1;
                 while matches!(
                     word_at(&toks, j),
-                    Some("temporary" | "temp" | "unlogged" | "global" | "local" | "or" | "replace" | "external")
+                    Some(
+                        "temporary"
+                            | "temp"
+                            | "unlogged"
+                            | "global"
+                            | "local"
+                            | "or"
+                            | "replace"
+                            | "external"
+                    )
                 ) {
                     j += 1;
                 }
@@ -268,7 +345,12 @@ pub fn tables(sql: &str) -> Vec<TableRef> {
                 start = Some(i + 1);
                 allow_paren = true;
             }
-            "update" if !matches!(prev, Some("for" | "do" | "key" | "on" | "before" | "after" | "of")) => {
+            "update"
+                if !matches!(
+                    prev,
+                    Some("for" | "do" | "key" | "on" | "before" | "after" | "of")
+                ) =>
+            {
                 let mut j = i + 1;
                 if word_at(&toks, j) == Some("only") {
                     j += 1;
@@ -363,7 +445,17 @@ pub fn looks_like_sql(text: &str) -> bool {
     let lower = first.to_ascii_lowercase();
     if !matches!(
         lower.as_str(),
-        "select" | "insert" | "update" | "delete" | "with" | "create" | "alter" | "truncate" | "merge" | "replace" | "drop"
+        "select"
+            | "insert"
+            | "update"
+            | "delete"
+            | "with"
+            | "create"
+            | "alter"
+            | "truncate"
+            | "merge"
+            | "replace"
+            | "drop"
     ) {
         return false;
     }
@@ -385,32 +477,67 @@ mod tests {
     #[test]
     fn ddl_and_dml() {
         assert_eq!(
-            names("CREATE TABLE IF NOT EXISTS orders (id int REFERENCES customers(id)); INSERT INTO order_lines (a) VALUES (1);"),
+            names(
+                "CREATE TABLE IF NOT EXISTS orders (id int REFERENCES customers(id)); INSERT INTO order_lines (a) VALUES (1);"
+            ),
             ["+orders", "customers", "order_lines"]
         );
         assert_eq!(names("UPDATE stock s SET qty = 1 WHERE id = $1"), ["stock"]);
         assert_eq!(names("DELETE FROM carts WHERE id = ?"), ["carts"]);
-        assert_eq!(names("ALTER TABLE billing.invoices ADD COLUMN x int"), ["billing.invoices"]);
+        assert_eq!(
+            names("ALTER TABLE billing.invoices ADD COLUMN x int"),
+            ["billing.invoices"]
+        );
         assert_eq!(names("CREATE TABLE \"Users\" (id int)"), ["+Users"]);
     }
 
     #[test]
     fn selects() {
-        assert_eq!(names("SELECT o.id FROM orders o JOIN customers c ON c.id = o.cid"), ["orders", "customers"]);
-        assert_eq!(names("select * from t1, t2 x, t3 where 1=1"), ["t1", "t2", "t3"]);
-        assert_eq!(names("SELECT EXTRACT(YEAR FROM created_at) FROM invoices"), ["invoices"]);
-        assert_eq!(names("SELECT * FROM (SELECT * FROM inner_t) sub"), ["inner_t"]);
-        assert_eq!(names("WITH recent AS (SELECT * FROM orders) SELECT * FROM recent"), ["orders"]);
-        assert_eq!(names("SELECT * FROM generate_series(1, 3)"), Vec::<String>::new());
+        assert_eq!(
+            names("SELECT o.id FROM orders o JOIN customers c ON c.id = o.cid"),
+            ["orders", "customers"]
+        );
+        assert_eq!(
+            names("select * from t1, t2 x, t3 where 1=1"),
+            ["t1", "t2", "t3"]
+        );
+        assert_eq!(
+            names("SELECT EXTRACT(YEAR FROM created_at) FROM invoices"),
+            ["invoices"]
+        );
+        assert_eq!(
+            names("SELECT * FROM (SELECT * FROM inner_t) sub"),
+            ["inner_t"]
+        );
+        assert_eq!(
+            names("WITH recent AS (SELECT * FROM orders) SELECT * FROM recent"),
+            ["orders"]
+        );
+        assert_eq!(
+            names("SELECT * FROM generate_series(1, 3)"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn not_tables() {
         assert!(names("SELECT * FROM t FOR UPDATE").iter().all(|n| n == "t"));
-        assert_eq!(names("INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2"), ["t"]);
-        assert_eq!(names("INSERT INTO flyway_schema_history VALUES (1)"), Vec::<String>::new());
-        assert_eq!(names("SELECT * FROM information_schema.tables"), Vec::<String>::new());
-        assert_eq!(names("-- SELECT * FROM ghost\nSELECT 1"), Vec::<String>::new());
+        assert_eq!(
+            names("INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = 2"),
+            ["t"]
+        );
+        assert_eq!(
+            names("INSERT INTO flyway_schema_history VALUES (1)"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            names("SELECT * FROM information_schema.tables"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            names("-- SELECT * FROM ghost\nSELECT 1"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
@@ -423,7 +550,20 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for s in ["(", ")", "CREATE TABLE", "FROM", "'", "\"", "[", "$$", "WITH x AS (", "INSERT INTO", "a . . b", "/*"] {
+        for s in [
+            "(",
+            ")",
+            "CREATE TABLE",
+            "FROM",
+            "'",
+            "\"",
+            "[",
+            "$$",
+            "WITH x AS (",
+            "INSERT INTO",
+            "a . . b",
+            "/*",
+        ] {
             let _ = tables(s);
         }
     }

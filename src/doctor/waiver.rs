@@ -29,9 +29,17 @@ pub struct Waiver {
 /// Parse waivers from a YAML file; `nested` for `dbps.yaml` (under `doctor:`).
 pub fn parse(text: &str, file: &str, nested: bool) -> Result<Vec<Waiver>, String> {
     let doc = yaml::parse(text).map_err(|e| format!("{file}: {e}"))?;
-    let base = if nested { doc.get("doctor") } else { Some(&doc) };
-    let Some(base) = base else { return Ok(Vec::new()) };
-    let Some(list) = base.get("waivers") else { return Ok(Vec::new()) };
+    let base = if nested {
+        doc.get("doctor")
+    } else {
+        Some(&doc)
+    };
+    let Some(base) = base else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = base.get("waivers") else {
+        return Ok(Vec::new());
+    };
     let key = if nested { "doctor.waivers" } else { "waivers" };
     let items = list
         .as_seq()
@@ -39,21 +47,32 @@ pub fn parse(text: &str, file: &str, nested: bool) -> Result<Vec<Waiver>, String
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = format!("{file}:{}: `{key}[{i}]`", item.line);
-        let rule = item
-            .str_at("rule")
-            .ok_or_else(|| format!("{at} needs a `rule` (an id such as `DBPS004` or a name such as `shared-server`)"))?;
-        if !RULES.iter().any(|r| r.id.eq_ignore_ascii_case(rule) || r.name == rule) {
+        let rule = item.str_at("rule").ok_or_else(|| {
+            format!(
+                "{at} needs a `rule` (an id such as `DBPS004` or a name such as `shared-server`)"
+            )
+        })?;
+        if !RULES
+            .iter()
+            .any(|r| r.id.eq_ignore_ascii_case(rule) || r.name == rule)
+        {
             return Err(format!("{at}: unknown rule `{rule}`"));
         }
         let reason = item
             .str_at("reason")
             .map(str::trim)
             .filter(|r| !r.is_empty())
-            .ok_or_else(|| format!("{at} needs a `reason`: a waiver must say why the exception is deliberate"))?;
+            .ok_or_else(|| {
+                format!("{at} needs a `reason`: a waiver must say why the exception is deliberate")
+            })?;
         let services = match item.get("services") {
             None => Vec::new(),
             Some(s) => match s.as_seq() {
-                Some(seq) => seq.iter().filter_map(Yaml::as_str).map(str::to_string).collect(),
+                Some(seq) => seq
+                    .iter()
+                    .filter_map(Yaml::as_str)
+                    .map(str::to_string)
+                    .collect(),
                 None => s.as_str().map(|x| vec![x.to_string()]).unwrap_or_default(),
             },
         };
@@ -103,7 +122,12 @@ mod tests {
         assert_eq!(w[0].loc.line, 3);
         let err = parse("waivers:\n  - rule: DBPS001\n", ".dbps-doctor.yaml", false).unwrap_err();
         assert!(err.contains("needs a `reason`"), "{err}");
-        let err = parse("waivers:\n  - rule: NOPE\n    reason: x\n", ".dbps-doctor.yaml", false).unwrap_err();
+        let err = parse(
+            "waivers:\n  - rule: NOPE\n    reason: x\n",
+            ".dbps-doctor.yaml",
+            false,
+        )
+        .unwrap_err();
         assert!(err.contains("unknown rule `NOPE`"), "{err}");
         assert!(parse("project: x\n", "dbps.yaml", true).unwrap().is_empty());
     }

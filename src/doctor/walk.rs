@@ -18,10 +18,39 @@ const MAX_FILE: u64 = 8 * 1024 * 1024;
 
 /// Directories never entered.
 pub const SKIP_DIRS: &[&str] = &[
-    ".git", ".hg", ".svn", "node_modules", "target", "vendor", "dist", "build", "venv", ".venv",
-    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache", ".gradle", ".idea", ".vscode", "bin",
-    "obj", ".next", ".nuxt", "coverage", ".terraform", "bower_components", "Pods", "site-packages",
-    ".cargo", ".yarn", ".pnpm-store", "third_party", "third-party", ".cache", "out",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "target",
+    "vendor",
+    "dist",
+    "build",
+    "venv",
+    ".venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".gradle",
+    ".idea",
+    ".vscode",
+    "bin",
+    "obj",
+    ".next",
+    ".nuxt",
+    "coverage",
+    ".terraform",
+    "bower_components",
+    "Pods",
+    "site-packages",
+    ".cargo",
+    ".yarn",
+    ".pnpm-store",
+    "third_party",
+    "third-party",
+    ".cache",
+    "out",
 ];
 
 /// One parsed file.
@@ -69,7 +98,10 @@ pub fn read_one(path: &Path, rel: &str, kind: Kind) -> Result<Option<Parsed>, St
     }
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > MAX_FILE {
-        return Err(format!("skipped: larger than {} MiB", MAX_FILE / 1024 / 1024));
+        return Err(format!(
+            "skipped: larger than {} MiB",
+            MAX_FILE / 1024 / 1024
+        ));
     }
     if bytes[..bytes.len().min(1024)].contains(&0) {
         return Ok(None);
@@ -119,7 +151,9 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
         .threads(threads)
         .filter_entry(|e| {
             let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-            !(is_dir && e.depth() > 0 && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
+            !(is_dir
+                && e.depth() > 0
+                && SKIP_DIRS.contains(&e.file_name().to_string_lossy().as_ref()))
         })
         .build_parallel();
     let root_buf: PathBuf = root.to_path_buf();

@@ -87,9 +87,7 @@ impl Yaml {
 pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, String> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, true)
-        .map_err(|e| e.to_string())?;
+    parser.load(&mut builder, true).map_err(|e| e.to_string())?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -99,13 +97,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, String> {
 
 /// Parse a single-document YAML text (the first document of a stream).
 pub fn parse(text: &str) -> Result<Yaml, String> {
-    Ok(parse_documents(text)?
-        .into_iter()
-        .next()
-        .unwrap_or(Yaml {
-            line: 1,
-            value: Value::Null,
-        }))
+    Ok(parse_documents(text)?.into_iter().next().unwrap_or(Yaml {
+        line: 1,
+        value: Value::Null,
+    }))
 }
 
 /// Flatten a tree into `a.b.c`-style entries (sequences as `a[0]`), keeping lines.
@@ -208,9 +203,9 @@ fn merge_into(entries: &mut Vec<(Yaml, Yaml)>, source: Yaml) {
     for src in sources {
         if let Value::Map(src_entries) = src.value {
             for (k, v) in src_entries {
-                let present = entries
-                    .iter()
-                    .any(|(existing, _)| existing.as_str().is_some() && existing.as_str() == k.as_str());
+                let present = entries.iter().any(|(existing, _)| {
+                    existing.as_str().is_some() && existing.as_str() == k.as_str()
+                });
                 if !present {
                     entries.push((k, v));
                 }

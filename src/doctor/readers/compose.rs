@@ -124,7 +124,11 @@ fn parse_port(text: &str, line: u32) -> Port {
             (None, text)
         }
     };
-    let first_port = |s: &str| s.split('-').next().and_then(|p| p.trim().parse::<u16>().ok());
+    let first_port = |s: &str| {
+        s.split('-')
+            .next()
+            .and_then(|p| p.trim().parse::<u16>().ok())
+    };
     let (host_port, container_port) = match rest.split_once(':') {
         Some((h, c)) => (first_port(h), first_port(c)),
         None => (None, first_port(rest)),
@@ -212,7 +216,8 @@ pub fn parse(text: &str) -> Result<ComposeFile, String> {
         if let Some(links) = v.get("links") {
             for (l, line) in scalar_list(links) {
                 let (target, alias) = l.split_once(':').unwrap_or((&l, &l));
-                svc.links.push((target.to_string(), alias.to_string(), line));
+                svc.links
+                    .push((target.to_string(), alias.to_string(), line));
             }
         }
         if let Some(d) = v.get("depends_on") {
@@ -227,7 +232,9 @@ pub fn parse(text: &str) -> Result<ComposeFile, String> {
                     Value::Scalar(s) => svc.ports.push(parse_port(s, p.line)),
                     Value::Map(_) => svc.ports.push(Port {
                         host_ip: p.str_at("host_ip").map(str::to_string),
-                        host_port: p.str_at("published").and_then(|s| s.split('-').next()?.parse().ok()),
+                        host_port: p
+                            .str_at("published")
+                            .and_then(|s| s.split('-').next()?.parse().ok()),
                         container_port: p.str_at("target").and_then(|s| s.parse().ok()),
                         line: p.line,
                     }),
@@ -243,7 +250,8 @@ pub fn parse(text: &str) -> Result<ComposeFile, String> {
         if let Some(nets) = v.get("networks").and_then(Yaml::as_map) {
             for (_, net) in nets {
                 if let Some(aliases) = net.get("aliases") {
-                    svc.aliases.extend(scalar_list(aliases).into_iter().map(|(a, _)| a));
+                    svc.aliases
+                        .extend(scalar_list(aliases).into_iter().map(|(a, _)| a));
                 }
             }
         }

@@ -29,14 +29,15 @@ pub fn parse_json(text: &str) -> Result<Vec<Entry>, String> {
             Ok(out)
         }
         Err(_) => {
-            let value: serde_json::Value = serde_json::from_str(&masked).map_err(|e| e.to_string())?;
+            let value: serde_json::Value =
+                serde_json::from_str(&masked).map_err(|e| e.to_string())?;
             let mut out = Vec::new();
             flatten_json(&value, "", &mut out);
             for e in &mut out {
                 let needle = format!("\"{}\"", e.value.as_deref().unwrap_or(""));
-                e.line = text
-                    .find(&needle)
-                    .map_or(1, |pos| u32::try_from(text[..pos].matches('\n').count() + 1).unwrap_or(1));
+                e.line = text.find(&needle).map_or(1, |pos| {
+                    u32::try_from(text[..pos].matches('\n').count() + 1).unwrap_or(1)
+                });
             }
             Ok(out)
         }
@@ -47,7 +48,11 @@ fn flatten_json(v: &serde_json::Value, prefix: &str, out: &mut Vec<Entry>) {
     match v {
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                let full = if prefix.is_empty() { k.clone() } else { format!("{prefix}:{k}") };
+                let full = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}:{k}")
+                };
                 flatten_json(v, &full, out);
             }
         }
@@ -73,7 +78,10 @@ mod tests {
         let e = parse_json(text).unwrap();
         assert_eq!(e[0].key, "ConnectionStrings:Billing");
         assert_eq!(e[0].line, 4);
-        assert_eq!(environment("appsettings.Development.json").as_deref(), Some("Development"));
+        assert_eq!(
+            environment("appsettings.Development.json").as_deref(),
+            Some("Development")
+        );
         assert_eq!(environment("appsettings.json"), None);
         assert!(parse_json("{ not json").is_err());
     }

@@ -20,7 +20,11 @@ pub fn parse_env(text: &str) -> Vec<Entry> {
             continue;
         };
         let key = k.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        {
             continue;
         }
         out.push(Entry::new(key, &unquote_env(v), line));
@@ -130,16 +134,32 @@ mod tests {
 
     #[test]
     fn env_files() {
-        let e = parse_env("# DATABASE_URL=postgres://old\nexport A=1\nB=\"x y\" \nC=plain # note\nnot a line\n");
-        let kv: Vec<_> = e.iter().map(|e| (e.key.as_str(), e.value.as_deref().unwrap_or(""), e.line)).collect();
+        let e = parse_env(
+            "# DATABASE_URL=postgres://old\nexport A=1\nB=\"x y\" \nC=plain # note\nnot a line\n",
+        );
+        let kv: Vec<_> = e
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_deref().unwrap_or(""), e.line))
+            .collect();
         assert_eq!(kv, [("A", "1", 2), ("B", "x y", 3), ("C", "plain", 4)]);
     }
 
     #[test]
     fn dockerfile_env() {
-        let e = parse_dockerfile("FROM x\nENV DB_HOST=db DB_NAME=\"orders\"\nENV LEGACY value here\n");
-        let kv: Vec<_> = e.iter().map(|e| (e.key.as_str(), e.value.as_deref().unwrap_or(""))).collect();
-        assert_eq!(kv, [("DB_HOST", "db"), ("DB_NAME", "orders"), ("LEGACY", "value here")]);
+        let e =
+            parse_dockerfile("FROM x\nENV DB_HOST=db DB_NAME=\"orders\"\nENV LEGACY value here\n");
+        let kv: Vec<_> = e
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            kv,
+            [
+                ("DB_HOST", "db"),
+                ("DB_NAME", "orders"),
+                ("LEGACY", "value here")
+            ]
+        );
     }
 
     #[test]

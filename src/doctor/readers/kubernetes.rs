@@ -122,7 +122,9 @@ pub fn parse(text: &str) -> Result<Vec<Object>, String> {
 }
 
 fn collect(doc: &Yaml, out: &mut Vec<Object>) {
-    let Some(kind) = doc.str_at("kind") else { return };
+    let Some(kind) = doc.str_at("kind") else {
+        return;
+    };
     if kind == "List" {
         for item in doc.get("items").and_then(Yaml::as_seq).unwrap_or(&[]) {
             collect(item, out);
@@ -196,7 +198,9 @@ fn container(c: &Yaml) -> Container {
         ..Container::default()
     };
     for e in c.get("env").and_then(Yaml::as_seq).unwrap_or(&[]) {
-        let Some(name) = e.str_at("name") else { continue };
+        let Some(name) = e.str_at("name") else {
+            continue;
+        };
         let source = if let Some(v) = e.get("value") {
             EnvSource::Value(v.as_str().map(str::to_string))
         } else if let Some(r) = e.path(&["valueFrom", "secretKeyRef"]) {
@@ -347,15 +351,22 @@ spec:
 ";
         let objs = parse(text).unwrap();
         assert_eq!(objs.len(), 3);
-        let Body::Workload { containers, labels } = &objs[0].body else { panic!() };
+        let Body::Workload { containers, labels } = &objs[0].body else {
+            panic!()
+        };
         assert_eq!(labels[0], ("app".to_string(), "billing".to_string()));
         assert_eq!(containers[0].env[0].line, 15);
         assert_eq!(
             containers[0].env[1].source,
-            EnvSource::Secret { name: "billing-db".into(), key: "password".into() }
+            EnvSource::Secret {
+                name: "billing-db".into(),
+                key: "password".into()
+            }
         );
         assert_eq!(containers[0].env_from[0].name, "billing-config");
-        let Body::Data(d) = &objs[1].body else { panic!() };
+        let Body::Data(d) = &objs[1].body else {
+            panic!()
+        };
         assert_eq!(d[0].value.as_deref(), Some("secret"));
         assert_eq!(objs[2].namespace, "default");
     }

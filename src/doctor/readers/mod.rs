@@ -65,23 +65,47 @@ pub enum Parsed {
 
 /// Env files that are templates, not configuration.
 fn is_env_template(name: &str) -> bool {
-    [".example", ".sample", ".template", ".dist", ".tmpl", ".defaults"]
-        .iter()
-        .any(|s| name.ends_with(s))
+    [
+        ".example",
+        ".sample",
+        ".template",
+        ".dist",
+        ".tmpl",
+        ".defaults",
+    ]
+    .iter()
+    .any(|s| name.ends_with(s))
 }
 
 /// Decide from the file name (and its parent directory's name) which reader wants it.
 pub fn classify(name: &str, parent: &str) -> Option<Kind> {
-    if name == ".env" || (name.starts_with(".env.") && !is_env_template(name)) || (name.ends_with(".env") && name.len() > 4 && !name.starts_with('.')) {
+    if name == ".env"
+        || (name.starts_with(".env.") && !is_env_template(name))
+        || (name.ends_with(".env") && name.len() > 4 && !name.starts_with('.'))
+    {
         return Some(Kind::Env);
     }
-    if name == "Dockerfile" || name.starts_with("Dockerfile.") || name.ends_with(".Dockerfile") || name == "Containerfile" {
+    if name == "Dockerfile"
+        || name.starts_with("Dockerfile.")
+        || name.ends_with(".Dockerfile")
+        || name == "Containerfile"
+    {
         return Some(Kind::Dockerfile);
     }
     if matches!(
         name,
-        "Cargo.toml" | "go.mod" | "pom.xml" | "build.gradle" | "build.gradle.kts" | "package.json" | "pyproject.toml"
-            | "requirements.txt" | "setup.py" | "Gemfile" | "composer.json" | "mix.exs"
+        "Cargo.toml"
+            | "go.mod"
+            | "pom.xml"
+            | "build.gradle"
+            | "build.gradle.kts"
+            | "package.json"
+            | "pyproject.toml"
+            | "requirements.txt"
+            | "setup.py"
+            | "Gemfile"
+            | "composer.json"
+            | "mix.exs"
     ) || name.ends_with(".csproj")
         || name.ends_with(".fsproj")
     {
@@ -89,8 +113,17 @@ pub fn classify(name: &str, parent: &str) -> Option<Kind> {
     }
     if matches!(
         name,
-        "package-lock.json" | "yarn.lock" | "pnpm-lock.yaml" | "Cargo.lock" | "go.sum" | "composer.lock" | "poetry.lock"
-            | "Gemfile.lock" | "tsconfig.json" | "Chart.yaml" | "Chart.lock"
+        "package-lock.json"
+            | "yarn.lock"
+            | "pnpm-lock.yaml"
+            | "Cargo.lock"
+            | "go.sum"
+            | "composer.lock"
+            | "poetry.lock"
+            | "Gemfile.lock"
+            | "tsconfig.json"
+            | "Chart.yaml"
+            | "Chart.lock"
     ) {
         return None;
     }
@@ -113,7 +146,9 @@ pub fn classify(name: &str, parent: &str) -> Option<Kind> {
     match ext {
         "yml" | "yaml" => Some(Kind::Yaml),
         "ini" | "toml" | "properties" | "cfg" | "conf" => Some(Kind::Ini),
-        "json" if parent == "config" || name.contains("config") || name.contains("settings") => Some(Kind::Json),
+        "json" if parent == "config" || name.contains("config") || name.contains("settings") => {
+            Some(Kind::Json)
+        }
         _ => None,
     }
 }
@@ -136,7 +171,9 @@ pub fn read(kind: Kind, name: &str, dir: &str, text: &str) -> Result<Parsed, Str
         Kind::Env => Parsed::Env(envfile::parse_env(text)),
         Kind::Dockerfile => Parsed::Dockerfile(envfile::parse_dockerfile(text)),
         Kind::Spring => Parsed::Spring(spring::parse(name, text)?),
-        Kind::AppSettings => Parsed::AppSettings(dotnet::environment(name), dotnet::parse_json(text)?),
+        Kind::AppSettings => {
+            Parsed::AppSettings(dotnet::environment(name), dotnet::parse_json(text)?)
+        }
         Kind::Source(lang) => Parsed::Source(source::scan(text, lang, dir)),
         Kind::Ini => Parsed::Config(envfile::parse_ini(text)),
         Kind::Json => Parsed::Config(dotnet::parse_json(text)?),
@@ -154,8 +191,14 @@ mod tests {
         assert_eq!(classify(".env.example", "orders"), None);
         assert_eq!(classify("docker-compose.yml", ""), Some(Kind::Compose));
         assert_eq!(classify("deployment.yaml", "k8s"), Some(Kind::Yaml));
-        assert_eq!(classify("application-prod.properties", "resources"), Some(Kind::Spring));
-        assert_eq!(classify("appsettings.Development.json", "api"), Some(Kind::AppSettings));
+        assert_eq!(
+            classify("application-prod.properties", "resources"),
+            Some(Kind::Spring)
+        );
+        assert_eq!(
+            classify("appsettings.Development.json", "api"),
+            Some(Kind::AppSettings)
+        );
         assert_eq!(classify("main.go", "cmd"), Some(Kind::Source(Lang::Go)));
         assert_eq!(classify("package-lock.json", ""), None);
         assert_eq!(classify("logo.png", ""), None);
@@ -165,6 +208,14 @@ mod tests {
 
     #[test]
     fn unparseable_is_an_error_value() {
-        assert!(read(Kind::Compose, "docker-compose.yml", "", "services: [unclosed").is_err());
+        assert!(
+            read(
+                Kind::Compose,
+                "docker-compose.yml",
+                "",
+                "services: [unclosed"
+            )
+            .is_err()
+        );
     }
 }

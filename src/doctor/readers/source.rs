@@ -80,7 +80,11 @@ pub fn scan(text: &str, lang: Lang, dir: &str) -> Vec<Found> {
     };
     if lang == Lang::Sql {
         for t in sql::tables(masked) {
-            let fact = if t.create { Fact::TableCreate(t.table) } else { Fact::TableUse(t.table) };
+            let fact = if t.create {
+                Fact::TableCreate(t.table)
+            } else {
+                Fact::TableUse(t.table)
+            };
             push(fact, t.offset);
         }
         return out;
@@ -91,7 +95,9 @@ pub fn scan(text: &str, lang: Lang, dir: &str) -> Vec<Found> {
         }
     }
     for caps in ENV_READ.captures_iter(masked) {
-        let Some(m) = caps.iter().skip(1).flatten().next() else { continue };
+        let Some(m) = caps.iter().skip(1).flatten().next() else {
+            continue;
+        };
         let name = m.as_str();
         let name = if caps.get(6).is_some() {
             format!("ConnectionStrings:{name}")
@@ -101,18 +107,27 @@ pub fn scan(text: &str, lang: Lang, dir: &str) -> Vec<Found> {
         push(Fact::EnvRead(name), m.start());
     }
     for caps in COLLECTION.captures_iter(masked) {
-        let Some(m) = caps.iter().skip(1).flatten().next() else { continue };
+        let Some(m) = caps.iter().skip(1).flatten().next() else {
+            continue;
+        };
         push(Fact::TableUse(table_name(m.as_str())), m.start());
     }
     if matches!(lang, Lang::Hash | Lang::Xml | Lang::Plain) {
         return out;
     }
     for &(start, end) in &lexed.strings {
-        let Some(s) = masked.get(start..end) else { continue };
-        let lower_has = |needle: &str| s.len() >= needle.len() && s.to_ascii_lowercase().contains(needle);
+        let Some(s) = masked.get(start..end) else {
+            continue;
+        };
+        let lower_has =
+            |needle: &str| s.len() >= needle.len() && s.to_ascii_lowercase().contains(needle);
         if sql::looks_like_sql(s) {
             for t in sql::tables(s) {
-                let fact = if t.create { Fact::TableCreate(t.table) } else { Fact::TableUse(t.table) };
+                let fact = if t.create {
+                    Fact::TableCreate(t.table)
+                } else {
+                    Fact::TableUse(t.table)
+                };
                 push(fact, start + t.offset);
             }
         } else if (lower_has("database=") || lower_has("initial catalog="))
@@ -155,7 +170,10 @@ pub fn env_path(dir: &str, s: &str) -> Option<String> {
 
 /// Join `rel` onto `dir` and resolve `.`/`..`; `None` if it escapes the root.
 pub fn normalize(dir: &str, rel: &str) -> Option<String> {
-    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut parts: Vec<&str> = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for p in rel.split('/') {
         match p {
             "" | "." => {}
@@ -176,7 +194,12 @@ mod tests {
         scan(text, lang, "svc/src")
             .into_iter()
             .map(|f| match f.fact {
-                Fact::Conn(c) => format!("{}:conn {}/{}", f.line, c.host.unwrap_or_default(), c.database.unwrap_or_default()),
+                Fact::Conn(c) => format!(
+                    "{}:conn {}/{}",
+                    f.line,
+                    c.host.unwrap_or_default(),
+                    c.database.unwrap_or_default()
+                ),
                 Fact::EnvRead(n) => format!("{}:env {n}", f.line),
                 Fact::TableCreate(t) => format!("{}:create {t}", f.line),
                 Fact::TableUse(t) => format!("{}:use {t}", f.line),
@@ -194,7 +217,10 @@ mod tests {
     #[test]
     fn python_source() {
         let src = "import os\nfrom app import x\nURL = os.environ['BILLING_DB_URL']\n# SELECT * FROM ghost\ncur.execute(\"INSERT INTO invoices (id) VALUES (%s)\")\nmongo.db.collection('carts')\n";
-        assert_eq!(facts(src, Lang::Python), ["3:env BILLING_DB_URL", "6:use carts", "5:use invoices"]);
+        assert_eq!(
+            facts(src, Lang::Python),
+            ["3:env BILLING_DB_URL", "6:use carts", "5:use invoices"]
+        );
     }
 
     #[test]
@@ -202,15 +228,23 @@ mod tests {
         let src = "const u = 'mongodb://cat:pw@mongo:27017/catalog';\nrequire('dotenv').config({ path: '../../orders/.env' });\nconst x = process.env.REDIS_URL;\n";
         assert_eq!(
             facts(src, Lang::JavaScript),
-            ["1:conn mongo/catalog", "3:env REDIS_URL", "2:envfile orders/.env"]
+            [
+                "1:conn mongo/catalog",
+                "3:env REDIS_URL",
+                "2:envfile orders/.env"
+            ]
         );
         let cs = "var cs = \"Host=pg;Database=billing;Username=b;Password=p\";\nvar c = builder.Configuration.GetConnectionString(\"Billing\");\n";
-        assert_eq!(facts(cs, Lang::CSharp), ["2:env ConnectionStrings:Billing", "1:conn pg/billing"]);
+        assert_eq!(
+            facts(cs, Lang::CSharp),
+            ["2:env ConnectionStrings:Billing", "1:conn pg/billing"]
+        );
     }
 
     #[test]
     fn sql_files() {
-        let src = "-- CREATE TABLE ghost (id int);\nCREATE TABLE orders (\n  id serial PRIMARY KEY\n);\n";
+        let src =
+            "-- CREATE TABLE ghost (id int);\nCREATE TABLE orders (\n  id serial PRIMARY KEY\n);\n";
         assert_eq!(facts(src, Lang::Sql), ["2:create orders"]);
     }
 

@@ -72,7 +72,11 @@ mod tests {
         assert_eq!(docs[0].entries[0].key, "spring.datasource.url");
         assert_eq!(docs[0].entries[0].line, 3);
         assert_eq!(docs[1].profile.as_deref(), Some("k8s"));
-        let p = parse("application-prod.properties", "spring.datasource.url=jdbc:mysql://m/x\n").unwrap();
+        let p = parse(
+            "application-prod.properties",
+            "spring.datasource.url=jdbc:mysql://m/x\n",
+        )
+        .unwrap();
         assert_eq!(p[0].profile.as_deref(), Some("prod"));
     }
 }

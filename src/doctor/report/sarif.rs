@@ -70,7 +70,11 @@ fn result(f: &Finding) -> Value {
     let mut locations = Vec::new();
     let mut related = Vec::new();
     for (i, e) in f.evidence.iter().enumerate() {
-        let who = e.service.as_deref().map(|s| format!("{s}: ")).unwrap_or_default();
+        let who = e
+            .service
+            .as_deref()
+            .map(|s| format!("{s}: "))
+            .unwrap_or_default();
         let text = format!("{who}{}", e.note);
         if i == 0 {
             locations.push(location(&e.loc, Some(&text), None));
@@ -115,7 +119,11 @@ pub fn render(report: &Report, root: &Path) -> String {
     let root_uri = {
         let s = root.to_string_lossy().replace('\\', "/");
         let s = if s.ends_with('/') { s } else { format!("{s}/") };
-        if s.starts_with('/') { format!("file://{}", uri(&s)) } else { format!("file:///{}", uri(&s)) }
+        if s.starts_with('/') {
+            format!("file://{}", uri(&s))
+        } else {
+            format!("file:///{}", uri(&s))
+        }
     };
     let rules: Vec<Value> = RULES
         .iter()

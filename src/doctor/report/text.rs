@@ -27,8 +27,18 @@ pub fn render(report: &Report, color: bool) -> String {
             waived
         );
         for e in &f.evidence {
-            let who = e.service.as_deref().map(|s| format!("{s}: ")).unwrap_or_default();
-            let _ = writeln!(out, "  {} {}  {who}{}", paint("-->", Style::Dim, color), e.loc, e.note);
+            let who = e
+                .service
+                .as_deref()
+                .map(|s| format!("{s}: "))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {}  {who}{}",
+                paint("-->", Style::Dim, color),
+                e.loc,
+                e.note
+            );
         }
         if !f.variants.is_empty() {
             let _ = writeln!(out, "   = holds in: {}", f.variants.join(", "));
@@ -36,11 +46,22 @@ pub fn render(report: &Report, color: bool) -> String {
         if let Some(w) = &f.waived {
             let _ = writeln!(out, "   = waived at {}: {}", w.loc, w.reason);
         }
-        let _ = writeln!(out, "   = {} {}", paint("hint:", Style::Note, color), f.rule.hint);
+        let _ = writeln!(
+            out,
+            "   = {} {}",
+            paint("hint:", Style::Note, color),
+            f.rule.hint
+        );
         out.push('\n');
     }
     for n in &report.notes {
-        let _ = writeln!(out, "{} {}: {}", paint("note:", Style::Note, color), n.file, n.message);
+        let _ = writeln!(
+            out,
+            "{} {}: {}",
+            paint("note:", Style::Note, color),
+            n.file,
+            n.message
+        );
     }
     if !report.notes.is_empty() {
         out.push('\n');

@@ -20,9 +20,17 @@ pub const RULE: Rule = Rule {
 fn is_admin(g: &Graph, c: &ConnUse) -> Option<String> {
     let user = c.user.as_deref()?;
     let ds = c.datastore.and_then(|d| g.datastores.get(d));
-    let engine = if c.engine == Engine::Unknown { ds.map_or(Engine::Unknown, |d| d.engine) } else { c.engine };
+    let engine = if c.engine == Engine::Unknown {
+        ds.map_or(Engine::Unknown, |d| d.engine)
+    } else {
+        c.engine
+    };
     let declared_root = ds.and_then(|d| d.admin.as_ref()).is_some_and(|(u, _)| {
-        u == user && matches!(engine, Engine::Mongodb | Engine::Mysql | Engine::Mariadb | Engine::Sqlserver)
+        u == user
+            && matches!(
+                engine,
+                Engine::Mongodb | Engine::Mysql | Engine::Mariadb | Engine::Sqlserver
+            )
     });
     (engine.is_admin_user(user) || declared_root).then(|| user.to_string())
 }
@@ -32,7 +40,10 @@ pub fn check(g: &Graph) -> Vec<Finding> {
     let mut groups: BTreeMap<(usize, Option<usize>, String), Vec<&ConnUse>> = BTreeMap::new();
     for c in &g.conns {
         if let Some(user) = is_admin(g, c) {
-            groups.entry((c.service, c.datastore, user)).or_default().push(c);
+            groups
+                .entry((c.service, c.datastore, user))
+                .or_default()
+                .push(c);
         }
     }
     let mut out = Vec::new();
@@ -40,7 +51,10 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         let on = ds.map(|d| format!(" to `{}`", g.ds(d))).unwrap_or_default();
         out.push(Finding {
             rule: &RULE,
-            message: format!("service `{}` connects{on} as administrator `{user}`", g.name(svc)),
+            message: format!(
+                "service `{}` connects{on} as administrator `{user}`",
+                g.name(svc)
+            ),
             services: vec![g.name(svc).to_string()],
             target: Target {
                 server: ds.map(|d| g.ds(d).to_string()),
@@ -54,16 +68,21 @@ pub fn check(g: &Graph) -> Vec<Finding> {
     }
     let mut keys: BTreeMap<(usize, &str), BTreeSet<Evidence>> = BTreeMap::new();
     for k in &g.admin_keys {
-        keys.entry((k.service, k.key.as_str())).or_default().insert(Evidence {
-            loc: k.loc.clone(),
-            service: Some(g.name(k.service).to_string()),
-            note: format!("is given `{}`", k.key),
-        });
+        keys.entry((k.service, k.key.as_str()))
+            .or_default()
+            .insert(Evidence {
+                loc: k.loc.clone(),
+                service: Some(g.name(k.service).to_string()),
+                note: format!("is given `{}`", k.key),
+            });
     }
     for ((svc, key), evidence) in keys {
         out.push(Finding {
             rule: &RULE,
-            message: format!("service `{}` is given the administrator password `{key}`", g.name(svc)),
+            message: format!(
+                "service `{}` is given the administrator password `{key}`",
+                g.name(svc)
+            ),
             services: vec![g.name(svc).to_string()],
             target: Target::default(),
             evidence: evidence.into_iter().collect(),
@@ -91,7 +110,10 @@ mod tests {
         g.conns[b].user = Some("billing".into());
         let f = check(&g);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].message, "service `orders` connects to `compose:db` as administrator `postgres`");
+        assert_eq!(
+            f[0].message,
+            "service `orders` connects to `compose:db` as administrator `postgres`"
+        );
     }
 
     #[test]
@@ -108,8 +130,15 @@ mod tests {
     #[test]
     fn admin_password_variables() {
         let mut g = graph(&["inventory"]);
-        g.admin_keys.push(AdminKey { service: 0, key: "MYSQL_ROOT_PASSWORD".into(), loc: Loc::new("docker-compose.yml", 7) });
+        g.admin_keys.push(AdminKey {
+            service: 0,
+            key: "MYSQL_ROOT_PASSWORD".into(),
+            loc: Loc::new("docker-compose.yml", 7),
+        });
         let f = check(&g);
-        assert_eq!(f[0].message, "service `inventory` is given the administrator password `MYSQL_ROOT_PASSWORD`");
+        assert_eq!(
+            f[0].message,
+            "service `inventory` is given the administrator password `MYSQL_ROOT_PASSWORD`"
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! Ownership of configuration comes from its name (the owning service's name followed
 //! by database words) or its location (an env file inside the owner's directory).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Evidence, Finding, Rule, Severity, Target};
 use crate::doctor::graph::Graph;
@@ -18,32 +18,38 @@ pub const RULE: Rule = Rule {
     hint: "give the service its own database configuration; never load another service's credentials",
 };
 
-/// Check the graph.
+/// Check the graph: one finding per (borrowing service, owning service).
 pub fn check(g: &Graph) -> Vec<Finding> {
-    let mut groups: BTreeMap<(usize, usize, &str), Vec<Evidence>> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, usize), (BTreeSet<&str>, BTreeSet<Evidence>)> = BTreeMap::new();
     for f in &g.foreign {
-        groups
-            .entry((f.service, f.owner, f.what.as_str()))
-            .or_default()
-            .push(Evidence {
-                loc: f.loc.clone(),
-                service: Some(g.name(f.service).to_string()),
-                note: format!("reads {}", f.what),
-            });
+        let entry = groups.entry((f.service, f.owner)).or_default();
+        entry.0.insert(f.what.as_str());
+        entry.1.insert(Evidence {
+            loc: f.loc.clone(),
+            service: Some(g.name(f.service).to_string()),
+            note: format!("reads {}", f.what),
+        });
     }
     groups
         .into_iter()
-        .map(|((svc, owner, what), mut evidence)| {
-            evidence.sort();
-            evidence.dedup();
+        .map(|((svc, owner), (whats, evidence))| {
+            let whats: Vec<&str> = whats.into_iter().collect();
+            let what = match whats.len() {
+                1 => whats[0].to_string(),
+                n => format!("{} and {}", whats[..n - 1].join(", "), whats[n - 1]),
+            };
             let mut services = vec![g.name(svc).to_string(), g.name(owner).to_string()];
             services.sort();
             Finding {
                 rule: &RULE,
-                message: format!("service `{}` reads service `{}`'s {what}", g.name(svc), g.name(owner)),
+                message: format!(
+                    "service `{}` reads service `{}`'s {what}",
+                    g.name(svc),
+                    g.name(owner)
+                ),
                 services,
                 target: Target::default(),
-                evidence,
+                evidence: evidence.into_iter().collect(),
                 variants: Vec::new(),
                 waived: None,
             }
@@ -62,11 +68,23 @@ mod tests {
     fn grouped_per_borrowed_thing() {
         let mut g = graph(&["orders", "billing"]);
         for line in [3, 9] {
-            g.foreign.push(ForeignRef { service: 1, owner: 0, what: "variable `ORDERS_DB_URL`".into(), loc: Loc::new("billing/main.go", line) });
+            g.foreign.push(ForeignRef {
+                service: 1,
+                owner: 0,
+                what: "variable `ORDERS_DB_URL`".into(),
+                loc: Loc::new("billing/main.go", line),
+            });
         }
         let f = check(&g);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].message, "service `billing` reads service `orders`'s variable `ORDERS_DB_URL`");
+        assert_eq!(
+            f[0].message,
+            "service `billing` reads service `orders`'s variable `ORDERS_DB_URL`"
+        );
         assert_eq!(f[0].evidence.len(), 2);
+        g.foreign.push(ForeignRef { service: 1, owner: 0, what: "secret `orders-db`".into(), loc: Loc::new("k8s/billing.yaml", 4) });
+        let f = check(&g);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].message, "service `billing` reads service `orders`'s secret `orders-db` and variable `ORDERS_DB_URL`");
     }
 }

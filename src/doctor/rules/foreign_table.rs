@@ -49,7 +49,9 @@ fn compatible(g: &Graph, created: &TableUse, used: &TableUse) -> bool {
     match (&created.table.qualifier, &used.table.qualifier) {
         (_, None) => true,
         (Some(a), Some(b)) => a == b,
-        (None, Some(q)) => q == "public" || q == "dbo" || schemas_of(g, created.service).contains(q),
+        (None, Some(q)) => {
+            q == "public" || q == "dbo" || schemas_of(g, created.service).contains(q)
+        }
     }
 }
 
@@ -60,22 +62,34 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         creates.entry(t.table.name.as_str()).or_default().push(t);
     }
     // (user, owner, table display) → (uses, creates)
-    let mut hits: BTreeMap<(usize, usize, String), (Vec<&TableUse>, Vec<&TableUse>)> = BTreeMap::new();
+    let mut hits: BTreeMap<(usize, usize, String), (Vec<&TableUse>, Vec<&TableUse>)> =
+        BTreeMap::new();
     for u in g.tables.iter().filter(|t| !t.create) {
-        let Some(creators) = creates.get(u.table.name.as_str()) else { continue };
-        let own = creators
-            .iter()
-            .any(|c| c.service == u.service && (c.table.qualifier == u.table.qualifier || u.table.qualifier.is_none() || c.table.qualifier.is_none()));
+        let Some(creators) = creates.get(u.table.name.as_str()) else {
+            continue;
+        };
+        let own = creators.iter().any(|c| {
+            c.service == u.service
+                && (c.table.qualifier == u.table.qualifier
+                    || u.table.qualifier.is_none()
+                    || c.table.qualifier.is_none())
+        });
         if own {
             continue;
         }
-        for c in creators.iter().filter(|c| c.service != u.service && compatible(g, c, u)) {
+        for c in creators
+            .iter()
+            .filter(|c| c.service != u.service && compatible(g, c, u))
+        {
             let (us, them) = (servers_of(g, u.service), servers_of(g, c.service));
             if !us.is_empty() && !them.is_empty() && us.is_disjoint(&them) {
                 continue;
             }
             if u.table.qualifier.is_none() && c.table.qualifier.is_none() {
-                let (su, sc) = (explicit_schemas(g, u.service), explicit_schemas(g, c.service));
+                let (su, sc) = (
+                    explicit_schemas(g, u.service),
+                    explicit_schemas(g, c.service),
+                );
                 if !su.is_empty() && !sc.is_empty() && su.is_disjoint(&sc) {
                     continue;
                 }
@@ -133,7 +147,10 @@ mod tests {
     fn table(g: &mut Graph, svc: usize, q: Option<&str>, name: &str, create: bool) {
         g.tables.push(TableUse {
             service: svc,
-            table: TableName { qualifier: q.map(str::to_string), name: name.into() },
+            table: TableName {
+                qualifier: q.map(str::to_string),
+                name: name.into(),
+            },
             create,
             loc: Loc::new("f.sql", 1),
         });
@@ -146,7 +163,10 @@ mod tests {
         table(&mut g, 1, None, "orders", false);
         let f = check(&g);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].message, "service `reports` uses table `orders` owned by service `orders`");
+        assert_eq!(
+            f[0].message,
+            "service `reports` uses table `orders` owned by service `orders`"
+        );
     }
 
     #[test]

@@ -165,7 +165,10 @@ pub(crate) fn list(names: &[String]) -> String {
 }
 
 /// Evidence for a set of connections.
-pub(crate) fn conn_evidence<'a>(g: &Graph, conns: impl IntoIterator<Item = &'a ConnUse>) -> Vec<Evidence> {
+pub(crate) fn conn_evidence<'a>(
+    g: &Graph,
+    conns: impl IntoIterator<Item = &'a ConnUse>,
+) -> Vec<Evidence> {
     let set: BTreeSet<Evidence> = conns
         .into_iter()
         .map(|c| Evidence {
@@ -200,7 +203,10 @@ pub(crate) fn describe(g: &Graph, c: &ConnUse) -> String {
 
 /// Variants of a set of connections (empty when none is variant-specific).
 pub(crate) fn variants<'a>(conns: impl IntoIterator<Item = &'a ConnUse>) -> Vec<String> {
-    let set: BTreeSet<String> = conns.into_iter().filter_map(|c| c.variant.clone()).collect();
+    let set: BTreeSet<String> = conns
+        .into_iter()
+        .filter_map(|c| c.variant.clone())
+        .collect();
     set.into_iter().collect()
 }
 
@@ -242,7 +248,13 @@ pub(crate) mod testkit {
     }
 
     /// Add a connection.
-    pub fn conn(g: &mut Graph, service: usize, ds: Option<usize>, db: Option<&str>, file: &str) -> usize {
+    pub fn conn(
+        g: &mut Graph,
+        service: usize,
+        ds: Option<usize>,
+        db: Option<&str>,
+        file: &str,
+    ) -> usize {
         g.conns.push(ConnUse {
             service,
             datastore: ds,
@@ -277,6 +289,9 @@ mod tests {
     #[test]
     fn lists() {
         assert_eq!(list(&["a".into()]), "`a`");
-        assert_eq!(list(&["a".into(), "b".into(), "c".into()]), "`a`, `b` and `c`");
+        assert_eq!(
+            list(&["a".into(), "b".into(), "c".into()]),
+            "`a`, `b` and `c`"
+        );
     }
 }

@@ -25,13 +25,20 @@ fn all_interfaces(ip: Option<&str>) -> bool {
 pub fn check(g: &Graph) -> Vec<Finding> {
     let mut out = Vec::new();
     for d in g.datastores.iter().filter(|d| d.declared) {
-        let open: Vec<_> = d.published.iter().filter(|p| all_interfaces(p.ip.as_deref())).collect();
+        let open: Vec<_> = d
+            .published
+            .iter()
+            .filter(|p| all_interfaces(p.ip.as_deref()))
+            .collect();
         if open.is_empty() {
             continue;
         }
         let ports: BTreeSet<String> = open
             .iter()
-            .map(|p| p.port.map_or("an ephemeral port".to_string(), |p| p.to_string()))
+            .map(|p| {
+                p.port
+                    .map_or("an ephemeral port".to_string(), |p| p.to_string())
+            })
             .collect();
         let variants: BTreeSet<String> = open.iter().filter_map(|p| p.variant.clone()).collect();
         let mut services: Vec<String> = d.owner.iter().map(|&o| g.name(o).to_string()).collect();
@@ -55,7 +62,10 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 .map(|p| Evidence {
                     loc: p.loc.clone(),
                     service: None,
-                    note: format!("publishes {}", p.port.map_or("a port".to_string(), |p| format!("port {p}"))),
+                    note: format!(
+                        "publishes {}",
+                        p.port.map_or("a port".to_string(), |p| format!("port {p}"))
+                    ),
                 })
                 .collect::<BTreeSet<_>>()
                 .into_iter()
@@ -78,10 +88,23 @@ mod tests {
     fn loopback_is_fine_all_interfaces_is_not() {
         let mut g = graph(&[]);
         let d = ds(&mut g, "compose:db", Engine::Postgres);
-        g.datastores[d].published.push(Published { ip: Some("127.0.0.1".into()), port: Some(5432), loc: Loc::new("c.yml", 5), variant: None });
+        g.datastores[d].published.push(Published {
+            ip: Some("127.0.0.1".into()),
+            port: Some(5432),
+            loc: Loc::new("c.yml", 5),
+            variant: None,
+        });
         assert!(check(&g).is_empty());
-        g.datastores[d].published.push(Published { ip: None, port: Some(5433), loc: Loc::new("c.yml", 6), variant: None });
+        g.datastores[d].published.push(Published {
+            ip: None,
+            port: Some(5433),
+            loc: Loc::new("c.yml", 6),
+            variant: None,
+        });
         let f = check(&g);
-        assert_eq!(f[0].message, "database `compose:db` (postgres) is published on all interfaces (port 5433)");
+        assert_eq!(
+            f[0].message,
+            "database `compose:db` (postgres) is published on all interfaces (port 5433)"
+        );
     }
 }

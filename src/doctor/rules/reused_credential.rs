@@ -44,9 +44,11 @@ pub fn check(g: &Graph) -> Vec<Finding> {
             .into_iter()
             .any(|(ds, db)| {
                 services.iter().all(|&s| {
-                    g.conns
-                        .iter()
-                        .any(|c| c.service == s && c.datastore == Some(ds) && c.database.as_deref() == Some(db.as_str()))
+                    g.conns.iter().any(|c| {
+                        c.service == s
+                            && c.datastore == Some(ds)
+                            && c.database.as_deref() == Some(db.as_str())
+                    })
                 })
             });
         if shares_one {

@@ -84,7 +84,11 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 target: Target {
                     server: Some(g.ds(ds).to_string()),
                     engine: Some(engine.to_string()),
-                    database: Some(if schema == DEFAULT_SCHEMA { db.to_string() } else { format!("{db}.{schema}") }),
+                    database: Some(if schema == DEFAULT_SCHEMA {
+                        db.to_string()
+                    } else {
+                        format!("{db}.{schema}")
+                    }),
                     table: None,
                 },
                 evidence: conn_evidence(g, involved.iter().copied()),
@@ -111,7 +115,10 @@ mod tests {
         let f = check(&g);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].services, ["billing", "orders"]);
-        assert_eq!(f[0].message, "services `billing` and `orders` use the same database `shop` on `compose:db` (postgres)");
+        assert_eq!(
+            f[0].message,
+            "services `billing` and `orders` use the same database `shop` on `compose:db` (postgres)"
+        );
     }
 
     #[test]

@@ -88,7 +88,10 @@ mod tests {
         conn(&mut g, 1, Some(d), Some("billing"), "b");
         let f = check(&g);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].message, "services `billing` and `orders` keep separate databases on the same server `compose:pg` (postgres)");
+        assert_eq!(
+            f[0].message,
+            "services `billing` and `orders` keep separate databases on the same server `compose:pg` (postgres)"
+        );
     }
 
     #[test]

@@ -21,7 +21,11 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         if !d.declared || d.owner.is_some() || g.conns.iter().any(|c| c.datastore == Some(idx)) {
             continue;
         }
-        let mut dependants: Vec<String> = d.dependants.iter().map(|&s| g.name(s).to_string()).collect();
+        let mut dependants: Vec<String> = d
+            .dependants
+            .iter()
+            .map(|&s| g.name(s).to_string())
+            .collect();
         dependants.sort();
         let suffix = if dependants.is_empty() {
             String::new()
@@ -30,7 +34,11 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         };
         out.push(Finding {
             rule: &RULE,
-            message: format!("database `{}` ({}) has no owner: no service connects to it{suffix}", d.id, d.engine.name()),
+            message: format!(
+                "database `{}` ({}) has no owner: no service connects to it{suffix}",
+                d.id,
+                d.engine.name()
+            ),
             services: Vec::new(),
             target: Target {
                 server: Some(d.id.clone()),
@@ -40,7 +48,11 @@ pub fn check(g: &Graph) -> Vec<Finding> {
             evidence: d
                 .loc
                 .iter()
-                .map(|l| Evidence { loc: l.clone(), service: None, note: "declared here".into() })
+                .map(|l| Evidence {
+                    loc: l.clone(),
+                    service: None,
+                    note: "declared here".into(),
+                })
                 .collect(),
             variants: d.variant.iter().cloned().collect(),
             waived: None,
@@ -61,7 +73,10 @@ mod tests {
         let d = ds(&mut g, "compose:legacy", Engine::Mysql);
         g.datastores[d].dependants.insert(0);
         let f = check(&g);
-        assert_eq!(f[0].message, "database `compose:legacy` (mysql) has no owner: no service connects to it (only `depends_on` from `orders`)");
+        assert_eq!(
+            f[0].message,
+            "database `compose:legacy` (mysql) has no owner: no service connects to it (only `depends_on` from `orders`)"
+        );
         conn(&mut g, 0, Some(d), Some("x"), "a");
         assert!(check(&g).is_empty());
     }

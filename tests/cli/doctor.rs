@@ -1,0 +1,319 @@
+//! `dbps doctor` against fixture repositories under `tests/fixtures/doctor/`: the exact
+//! set of findings (rule id + services) for each, exit codes, waivers, notes, the clean
+//! `examples/`, an example with an introduced shared database, and the JSON and SARIF
+//! outputs validated against their schemas.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/doctor").join(name)
+}
+
+/// Run `dbps doctor` with `args` (plus `--no-docker`); returns exit code, stdout, stderr.
+fn doctor(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("dbps")
+        .expect("binary")
+        .arg("doctor")
+        .args(args)
+        .arg("--no-docker")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run dbps");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_of(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let path = dir.to_string_lossy().into_owned();
+    let mut args = vec!["--path", path.as_str(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = doctor(&args);
+    let v = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}) from {}:\n{stdout}\n{stderr}", dir.display()));
+    (code, v)
+}
+
+/// `RULE svc,svc` per finding, `(waived)` appended when waived; sorted.
+fn summary(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let services: Vec<&str> = f["services"]
+                .as_array()
+                .expect("services")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let waived = if f["waived"].is_null() { "" } else { " (waived)" };
+            format!("{} {}{waived}", f["rule"].as_str().unwrap_or("?"), services.join(","))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn check_fixture(name: &str, expected: &[&str], code: i32) {
+    let (got_code, v) = json_of(&fixture(name), &[]);
+    let got = summary(&v);
+    let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(got, want, "findings of fixture `{name}`:\n{v:#}");
+    assert_eq!(got_code, code, "exit code of fixture `{name}`");
+}
+
+#[test]
+fn true_sharing_of_a_logical_database() {
+    check_fixture("shared-db", &["DBPS001 billing,orders"], 1);
+}
+
+#[test]
+fn table_read_by_a_non_owner() {
+    check_fixture(
+        "foreign-table",
+        &["DBPS001 orders,reporting", "DBPS002 orders,reporting"],
+        1,
+    );
+}
+
+#[test]
+fn schema_per_service_on_one_server_is_a_warning() {
+    check_fixture("schema-per-service", &["DBPS004 orders,payments"], 0);
+    let (code, _) = json_of(&fixture("schema-per-service"), &["--deny", "warnings"]);
+    assert_eq!(code, 1, "--deny warnings fails on warnings");
+}
+
+#[test]
+fn same_database_name_on_separate_hosts_is_not_sharing() {
+    check_fixture("same-name-different-hosts", &[], 0);
+}
+
+#[test]
+fn reused_demo_password_is_caught() {
+    check_fixture("reused-credentials", &["DBPS005 orders,shipping"], 0);
+}
+
+#[test]
+fn superuser_handed_to_a_service() {
+    check_fixture("superuser", &["DBPS006 inventory", "DBPS006 inventory"], 0);
+}
+
+#[test]
+fn depends_on_without_a_connection_is_not_a_violation() {
+    check_fixture("depends-on-no-connection", &["DBPS008 "], 0);
+}
+
+#[test]
+fn placeholders_are_not_credentials() {
+    check_fixture("placeholders", &[], 0);
+}
+
+#[test]
+fn commented_out_code_is_ignored_and_unparseable_files_are_notes() {
+    check_fixture("commented-code", &[], 0);
+    let (_, v) = json_of(&fixture("commented-code"), &[]);
+    let notes = v["notes"].as_array().expect("notes");
+    assert_eq!(notes.len(), 1, "{v:#}");
+    assert_eq!(notes[0]["file"], "k8s/broken.yaml");
+}
+
+#[test]
+fn service_configured_only_through_kubernetes_env() {
+    check_fixture(
+        "k8s-only",
+        &["DBPS001 orders,shipping", "DBPS003 orders,shipping", "DBPS007 "],
+        1,
+    );
+    let (_, v) = json_of(&fixture("k8s-only"), &[]);
+    let shared = &v["findings"][0];
+    assert_eq!(shared["datastore"]["server"], "k8s:shop/postgres");
+    assert_eq!(shared["variants"], serde_json::json!(["kubernetes"]));
+}
+
+#[test]
+fn service_configured_only_through_spring_config() {
+    check_fixture("spring-only", &["DBPS001 catalog,pricing"], 1);
+    let (_, v) = json_of(&fixture("spring-only"), &[]);
+    assert_eq!(v["findings"][0]["variants"], serde_json::json!(["spring:docker"]));
+}
+
+#[test]
+fn service_configured_only_through_dotnet_appsettings() {
+    check_fixture("dotnet-only", &["DBPS001 Billing.Api,Invoicing.Api"], 1);
+}
+
+#[test]
+fn another_services_env_file_is_borrowed_config() {
+    check_fixture(
+        "env-file-leak",
+        &["DBPS001 billing,orders", "DBPS003 billing,orders", "DBPS007 "],
+        1,
+    );
+}
+
+#[test]
+fn waivers_are_reported_as_waived() {
+    check_fixture("waived", &["DBPS004 billing,orders (waived)"], 0);
+    let (code, _) = json_of(&fixture("waived"), &["--deny", "warnings"]);
+    assert_eq!(code, 0, "a waived warning does not fail --deny warnings");
+}
+
+#[test]
+fn a_waiver_without_a_reason_is_a_usage_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join(".dbps-doctor.yaml"),
+        "waivers:\n  - rule: DBPS001\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = doctor(&["--path", &dir.path().to_string_lossy()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(".dbps-doctor.yaml:2: `waivers[0]` needs a `reason`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_directory_is_a_usage_error() {
+    let (code, _, stderr) = doctor(&["--path", "/nonexistent/dbps-doctor-test"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+}
+
+#[test]
+fn text_output_groups_by_finding_with_file_lines_and_a_summary() {
+    let (code, stdout, _) = doctor(&["--path", &fixture("shared-db").to_string_lossy()]);
+    assert_eq!(code, 1);
+    assert!(stdout.starts_with(
+        "error[DBPS001] shared-database: services `billing` and `orders` use the same database `shop` on `compose:db` (postgres)\n"
+    ), "{stdout}");
+    assert!(stdout.contains("  --> billing/.env:1  billing: connects to `shop` on `compose:db` as `billing`"), "{stdout}");
+    assert!(stdout.contains("  --> docker-compose.yml:5  orders: connects to `shop` on `compose:db` as `orders`"), "{stdout}");
+    assert!(stdout.contains("   = holds in: compose\n"), "{stdout}");
+    assert!(stdout.contains("doctor: 1 error, 0 warnings, 0 infos; 2 services, 0 notes,"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "no colour when not on a terminal");
+}
+
+fn examples() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(repo().join("examples")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.join("dbps.yaml").is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn examples_are_clean() {
+    let examples = examples();
+    assert!(!examples.is_empty(), "examples/ holds dbps projects");
+    for ex in examples {
+        let manifest = ex.join("dbps.yaml");
+        let (code, stdout, stderr) = doctor(&["-f", &manifest.to_string_lossy(), "--format", "json"]);
+        let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        assert_eq!(summary(&v), Vec::<String>::new(), "{}: {v:#}", ex.display());
+        assert_eq!(code, 0, "{}", ex.display());
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").filter_map(Result::ok) {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn an_example_with_an_introduced_shared_database_is_flagged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&repo().join("examples/shop"), dir.path());
+    // `users` owns its database; `orders` is pointed at it too.
+    let url = "DATABASE_URL=postgres://users:pw@127.0.0.1:5433/users\n";
+    std::fs::create_dir_all(dir.path().join("services/users")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("services/orders")).expect("mkdir");
+    std::fs::write(dir.path().join("services/users/.env"), url).expect("write");
+    std::fs::write(dir.path().join("services/orders/.env"), url).expect("write");
+    let manifest = dir.path().join("dbps.yaml");
+    let (code, stdout, stderr) = doctor(&["-f", &manifest.to_string_lossy(), "--format", "json"]);
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    assert_eq!(summary(&v), ["DBPS001 orders,users"], "{v:#}");
+    assert_eq!(code, 1);
+}
+
+fn validator(schema: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(schema).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("valid schema")
+}
+
+fn all_fixtures() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(repo().join("tests/fixtures/doctor"))
+        .expect("fixtures")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.file_name().is_some_and(|n| n != "schemas"))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn json_output_matches_its_schema() {
+    let schema = std::fs::read_to_string(repo().join("src/doctor/report/doctor-report.schema.json"))
+        .expect("schema");
+    let v = validator(&schema);
+    for dir in all_fixtures() {
+        let (_, doc) = json_of(&dir, &[]);
+        let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
+    }
+}
+
+#[test]
+fn sarif_output_matches_the_sarif_2_1_0_schema() {
+    let schema = std::fs::read_to_string(fixture("schemas/sarif-schema-2.1.0.json")).expect("schema");
+    // The official schema's `run.language` pattern has a lone `]`, legal in ECMA-262 but
+    // rejected by the validator's regex check; escaping it keeps the same meaning.
+    let schema = schema.replace(
+        r#"-[a-zA-Z]{2}]?$"#,
+        r#"-[a-zA-Z]{2}\\]?$"#,
+    );
+    let v = validator(&schema);
+    for dir in all_fixtures() {
+        let (code, stdout, _) = doctor(&["--path", &dir.to_string_lossy(), "--format", "sarif"]);
+        assert!(code == 0 || code == 1);
+        let doc: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
+        let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
+    }
+    // Results point at the right lines.
+    let (_, stdout, _) = doctor(&["--path", &fixture("shared-db").to_string_lossy(), "--format", "sarif"]);
+    let doc: Value = serde_json::from_str(&stdout).expect("json");
+    let result = &doc["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "DBPS001");
+    assert_eq!(result["level"], "error");
+    let loc = &result["locations"][0]["physicalLocation"];
+    assert_eq!(loc["artifactLocation"]["uri"], "billing/.env");
+    assert_eq!(loc["region"]["startLine"], 1);
+    assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 5);
+}
