@@ -83,16 +83,8 @@ fn apply_param(spec: &mut ConnSpec, key: &str, value: &str) {
     let key = key.trim().to_ascii_lowercase();
     let value = percent_decode(value);
     match key.as_str() {
-        "user" | "username" | "uid" => {
-            if spec.user.is_none() {
-                spec.user = clean(&value);
-            }
-        }
-        "password" | "pwd" => {
-            if spec.password.is_none() {
-                spec.password = clean(&value);
-            }
-        }
+        "user" | "username" | "uid" if spec.user.is_none() => spec.user = clean(&value),
+        "password" | "pwd" if spec.password.is_none() => spec.password = clean(&value),
         "currentschema" | "search_path" | "schema" => {
             spec.schema = clean(&value).map(|s| first_schema(&s))
         }
@@ -104,16 +96,10 @@ fn apply_param(spec: &mut ConnSpec, key: &str, value: &str) {
                 spec.schema = clean(&tail[..end]).map(|s| first_schema(&s));
             }
         }
-        "databasename" | "database" | "dbname" | "db" => {
-            if spec.database.is_none() {
-                spec.database = clean(&value);
-            }
+        "databasename" | "database" | "dbname" | "db" if spec.database.is_none() => {
+            spec.database = clean(&value);
         }
-        "host" => {
-            if spec.host.is_none() {
-                spec.host = clean(&value);
-            }
-        }
+        "host" if spec.host.is_none() => spec.host = clean(&value),
         _ => {}
     }
 }

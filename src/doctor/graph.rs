@@ -1080,13 +1080,16 @@ fn describe_db_env(d: &mut Datastore, env: &[Entry]) {
     }
 }
 
+/// A Secret or ConfigMap a container references: (name, is_secret, line, holds database keys).
+type ObjectRef = (String, bool, u32, bool);
+
 /// A container's environment as entries, plus the Secrets/ConfigMaps it references
 /// as (name, is_secret, line, holds_db_keys).
 fn kube_env(
     c: &super::readers::kubernetes::Container,
     ns: &str,
     data: &HashMap<(String, String, bool), (&str, &Vec<Entry>)>,
-) -> (Vec<Entry>, Vec<(String, bool, u32, bool)>) {
+) -> (Vec<Entry>, Vec<ObjectRef>) {
     let mut entries = Vec::new();
     let mut refs = Vec::new();
     for f in &c.env_from {

@@ -369,11 +369,7 @@ pub fn tables(sql: &str) -> Vec<TableRef> {
                     }
                 }
             }
-            "delete" => {
-                if word_at(&toks, i + 1) == Some("from") {
-                    start = Some(i + 2);
-                }
-            }
+            "delete" if word_at(&toks, i + 1) == Some("from") => start = Some(i + 2),
             "table" if matches!(prev, Some("alter" | "truncate" | "drop" | "lock")) => {
                 let mut j = i + 1;
                 if word_at(&toks, j) == Some("if") {
@@ -395,10 +391,7 @@ pub fn tables(sql: &str) -> Vec<TableRef> {
             _ => {}
         }
         if let Some(mut j) = start {
-            loop {
-                let Some((table, after)) = qualified(&toks, j) else {
-                    break;
-                };
+            while let Some((table, after)) = qualified(&toks, j) {
                 let followed_by_paren = toks.get(after).map(|t| &t.0) == Some(&Tok::Punct(b'('));
                 let followed_by_eq = toks.get(after).map(|t| &t.0) == Some(&Tok::Punct(b'='));
                 let is_cte = table.qualifier.is_none() && ctes.contains(&table.name);

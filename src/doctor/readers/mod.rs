@@ -206,6 +206,38 @@ mod tests {
         assert_eq!(classify("pom.xml", "orders"), Some(Kind::Marker));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_reader_panics_on_any_input(text in ".{0,400}") {
+            for (kind, name) in [
+                (Kind::Compose, "docker-compose.yml"),
+                (Kind::Yaml, "deploy.yaml"),
+                (Kind::Env, ".env"),
+                (Kind::Dockerfile, "Dockerfile"),
+                (Kind::Spring, "application.yml"),
+                (Kind::Spring, "application.properties"),
+                (Kind::AppSettings, "appsettings.json"),
+                (Kind::Ini, "config.ini"),
+                (Kind::Json, "config.json"),
+                (Kind::Source(Lang::Rust), "main.rs"),
+                (Kind::Source(Lang::Go), "main.go"),
+                (Kind::Source(Lang::Java), "A.java"),
+                (Kind::Source(Lang::CSharp), "A.cs"),
+                (Kind::Source(Lang::JavaScript), "a.ts"),
+                (Kind::Source(Lang::Python), "a.py"),
+                (Kind::Source(Lang::Sql), "a.sql"),
+            ] {
+                let _ = read(kind, name, "svc", &text);
+            }
+        }
+
+        #[test]
+        fn sql_like_input_never_panics(text in "(SELECT|FROM|JOIN|CREATE TABLE|INSERT INTO|UPDATE|SET|WITH|AS|\\(|\\)|,|\\.|\"|'|`|x|y|;| ){0,60}") {
+            let _ = read(Kind::Source(Lang::Sql), "a.sql", "", &text);
+            let _ = read(Kind::Source(Lang::Go), "a.go", "", &format!("q := `{text}`"));
+        }
+    }
+
     #[test]
     fn unparseable_is_an_error_value() {
         assert!(

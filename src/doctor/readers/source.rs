@@ -134,10 +134,12 @@ pub fn scan(text: &str, lang: Lang, dir: &str) -> Vec<Found> {
             && let Some(spec) = connstr::parse_ado(s)
         {
             push(Fact::Conn(spec), start);
-        } else if s.contains(".env") && s.contains('/') && s.len() < 256 {
-            if let Some(path) = env_path(dir, s) {
-                push(Fact::EnvFileRef(path), start);
-            }
+        } else if s.contains(".env")
+            && s.contains('/')
+            && s.len() < 256
+            && let Some(path) = env_path(dir, s)
+        {
+            push(Fact::EnvFileRef(path), start);
         }
     }
     out

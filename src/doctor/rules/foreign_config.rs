@@ -18,9 +18,12 @@ pub const RULE: Rule = Rule {
     hint: "give the service its own database configuration; never load another service's credentials",
 };
 
+/// What one service borrows from another, and where.
+type Borrowed<'a> = (BTreeSet<&'a str>, BTreeSet<Evidence>);
+
 /// Check the graph: one finding per (borrowing service, owning service).
 pub fn check(g: &Graph) -> Vec<Finding> {
-    let mut groups: BTreeMap<(usize, usize), (BTreeSet<&str>, BTreeSet<Evidence>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, usize), Borrowed<'_>> = BTreeMap::new();
     for f in &g.foreign {
         let entry = groups.entry((f.service, f.owner)).or_default();
         entry.0.insert(f.what.as_str());
@@ -82,9 +85,17 @@ mod tests {
             "service `billing` reads service `orders`'s variable `ORDERS_DB_URL`"
         );
         assert_eq!(f[0].evidence.len(), 2);
-        g.foreign.push(ForeignRef { service: 1, owner: 0, what: "secret `orders-db`".into(), loc: Loc::new("k8s/billing.yaml", 4) });
+        g.foreign.push(ForeignRef {
+            service: 1,
+            owner: 0,
+            what: "secret `orders-db`".into(),
+            loc: Loc::new("k8s/billing.yaml", 4),
+        });
         let f = check(&g);
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].message, "service `billing` reads service `orders`'s secret `orders-db` and variable `ORDERS_DB_URL`");
+        assert_eq!(
+            f[0].message,
+            "service `billing` reads service `orders`'s secret `orders-db` and variable `ORDERS_DB_URL`"
+        );
     }
 }

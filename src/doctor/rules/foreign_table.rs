@@ -55,6 +55,9 @@ fn compatible(g: &Graph, created: &TableUse, used: &TableUse) -> bool {
     }
 }
 
+/// A user's uses of a table and the owner's DDL creating it.
+type Hit<'a> = (Vec<&'a TableUse>, Vec<&'a TableUse>);
+
 /// Check the graph.
 pub fn check(g: &Graph) -> Vec<Finding> {
     let mut creates: BTreeMap<&str, Vec<&TableUse>> = BTreeMap::new();
@@ -62,8 +65,7 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         creates.entry(t.table.name.as_str()).or_default().push(t);
     }
     // (user, owner, table display) → (uses, creates)
-    let mut hits: BTreeMap<(usize, usize, String), (Vec<&TableUse>, Vec<&TableUse>)> =
-        BTreeMap::new();
+    let mut hits: BTreeMap<(usize, usize, String), Hit<'_>> = BTreeMap::new();
     for u in g.tables.iter().filter(|t| !t.create) {
         let Some(creators) = creates.get(u.table.name.as_str()) else {
             continue;

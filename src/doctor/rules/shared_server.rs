@@ -19,6 +19,9 @@ pub const RULE: Rule = Rule {
     hint: "acceptable for small systems; give each service its own server when they must scale, fail or upgrade independently",
 };
 
+/// A logical database: (database, schema).
+type Logical<'a> = (Option<&'a str>, Option<&'a str>);
+
 /// Check the graph.
 pub fn check(g: &Graph) -> Vec<Finding> {
     let mut by_ds: BTreeMap<usize, Vec<&ConnUse>> = BTreeMap::new();
@@ -29,7 +32,7 @@ pub fn check(g: &Graph) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for (ds, conns) in by_ds {
-        let mut keys: BTreeMap<usize, BTreeSet<(Option<&str>, Option<&str>)>> = BTreeMap::new();
+        let mut keys: BTreeMap<usize, BTreeSet<Logical<'_>>> = BTreeMap::new();
         for c in &conns {
             keys.entry(c.service)
                 .or_default()
@@ -39,7 +42,7 @@ pub fn check(g: &Graph) -> Vec<Finding> {
             continue;
         }
         // Everyone on one known database (and schema): DBPS001 covers it.
-        let mut common: Option<BTreeSet<(Option<&str>, Option<&str>)>> = None;
+        let mut common: Option<BTreeSet<Logical<'_>>> = None;
         for set in keys.values() {
             let known: BTreeSet<_> = set.iter().filter(|(d, _)| d.is_some()).copied().collect();
             common = Some(match common {
