@@ -60,7 +60,8 @@ for s in range(40):
         if i % 20 == 0:
             text += extra[ext].format(i=i, t=f"{name}_t{i % 5}")
         if i % 250 == 0:
-            text += f'\n// fallback: "postgres://{name}:pw@localhost:5432/{name}"\n'
+            mark = "#" if ext == "py" else "//"
+            text += f'\n{mark} fallback: "postgres://{name}:pw@localhost:5432/{name}"\n'
         open(os.path.join(d, "src", pat.format(i=i)), "w").write(text)
     for i in range(200):
         open(os.path.join(d, "docs", f"page{i}.md"), "w").write(f"# Page {i}\n\nSome prose about {name}.\n" * 20)
