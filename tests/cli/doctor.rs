@@ -38,8 +38,12 @@ fn json_of(dir: &Path, extra: &[&str]) -> (i32, Value) {
     let mut args = vec!["--path", path.as_str(), "--format", "json"];
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = doctor(&args);
-    let v = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("invalid JSON ({e}) from {}:\n{stdout}\n{stderr}", dir.display()));
+    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "invalid JSON ({e}) from {}:\n{stdout}\n{stderr}",
+            dir.display()
+        )
+    });
     (code, v)
 }
 
@@ -56,8 +60,16 @@ fn summary(v: &Value) -> Vec<String> {
                 .iter()
                 .filter_map(Value::as_str)
                 .collect();
-            let waived = if f["waived"].is_null() { "" } else { " (waived)" };
-            format!("{} {}{waived}", f["rule"].as_str().unwrap_or("?"), services.join(","))
+            let waived = if f["waived"].is_null() {
+                ""
+            } else {
+                " (waived)"
+            };
+            format!(
+                "{} {}{waived}",
+                f["rule"].as_str().unwrap_or("?"),
+                services.join(",")
+            )
         })
         .collect();
     out.sort();
@@ -132,7 +144,11 @@ fn commented_out_code_is_ignored_and_unparseable_files_are_notes() {
 fn service_configured_only_through_kubernetes_env() {
     check_fixture(
         "k8s-only",
-        &["DBPS001 orders,shipping", "DBPS003 orders,shipping", "DBPS007 "],
+        &[
+            "DBPS001 orders,shipping",
+            "DBPS003 orders,shipping",
+            "DBPS007 ",
+        ],
         1,
     );
     let (_, v) = json_of(&fixture("k8s-only"), &[]);
@@ -145,7 +161,10 @@ fn service_configured_only_through_kubernetes_env() {
 fn service_configured_only_through_spring_config() {
     check_fixture("spring-only", &["DBPS001 catalog,pricing"], 1);
     let (_, v) = json_of(&fixture("spring-only"), &[]);
-    assert_eq!(v["findings"][0]["variants"], serde_json::json!(["spring:docker"]));
+    assert_eq!(
+        v["findings"][0]["variants"],
+        serde_json::json!(["spring:docker"])
+    );
 }
 
 #[test]
@@ -157,7 +176,11 @@ fn service_configured_only_through_dotnet_appsettings() {
 fn another_services_env_file_is_borrowed_config() {
     check_fixture(
         "env-file-leak",
-        &["DBPS001 billing,orders", "DBPS003 billing,orders", "DBPS007 "],
+        &[
+            "DBPS001 billing,orders",
+            "DBPS003 billing,orders",
+            "DBPS007 ",
+        ],
         1,
     );
 }
@@ -199,11 +222,27 @@ fn text_output_groups_by_finding_with_file_lines_and_a_summary() {
     assert!(stdout.starts_with(
         "error[DBPS001] shared-database: services `billing` and `orders` use the same database `shop` on `compose:db` (postgres)\n"
     ), "{stdout}");
-    assert!(stdout.contains("  --> billing/.env:1  billing: connects to `shop` on `compose:db` as `billing`"), "{stdout}");
-    assert!(stdout.contains("  --> docker-compose.yml:5  orders: connects to `shop` on `compose:db` as `orders`"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  --> billing/.env:1  billing: connects to `shop` on `compose:db` as `billing`"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "  --> docker-compose.yml:5  orders: connects to `shop` on `compose:db` as `orders`"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains("   = holds in: compose\n"), "{stdout}");
-    assert!(stdout.contains("doctor: 1 error, 0 warnings, 0 infos; 2 services, 0 notes,"), "{stdout}");
-    assert!(!stdout.contains('\u{1b}'), "no colour when not on a terminal");
+    assert!(
+        stdout.contains("doctor: 1 error, 0 warnings, 0 infos; 2 services, 0 notes,"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains('\u{1b}'),
+        "no colour when not on a terminal"
+    );
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -225,8 +264,10 @@ fn examples_are_clean() {
     assert!(!examples.is_empty(), "examples/ holds dbps projects");
     for ex in examples {
         let manifest = ex.join("dbps.yaml");
-        let (code, stdout, stderr) = doctor(&["-f", &manifest.to_string_lossy(), "--format", "json"]);
-        let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+        let (code, stdout, stderr) =
+            doctor(&["-f", &manifest.to_string_lossy(), "--format", "json"]);
+        let v: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
         assert_eq!(summary(&v), Vec::<String>::new(), "{}: {v:#}", ex.display());
         assert_eq!(code, 0, "{}", ex.display());
     }
@@ -234,7 +275,10 @@ fn examples_are_clean() {
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").filter_map(Result::ok) {
+    for e in std::fs::read_dir(from)
+        .expect("read_dir")
+        .filter_map(Result::ok)
+    {
         let target = to.join(e.file_name());
         if e.path().is_dir() {
             copy_dir(&e.path(), &target);
@@ -256,7 +300,8 @@ fn an_example_with_an_introduced_shared_database_is_flagged() {
     std::fs::write(dir.path().join("services/orders/.env"), url).expect("write");
     let manifest = dir.path().join("dbps.yaml");
     let (code, stdout, stderr) = doctor(&["-f", &manifest.to_string_lossy(), "--format", "json"]);
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    let v: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
     assert_eq!(summary(&v), ["DBPS001 orders,users"], "{v:#}");
     assert_eq!(code, 1);
 }
@@ -279,35 +324,45 @@ fn all_fixtures() -> Vec<PathBuf> {
 
 #[test]
 fn json_output_matches_its_schema() {
-    let schema = std::fs::read_to_string(repo().join("src/doctor/report/doctor-report.schema.json"))
-        .expect("schema");
+    let schema =
+        std::fs::read_to_string(repo().join("src/doctor/report/doctor-report.schema.json"))
+            .expect("schema");
     let v = validator(&schema);
     for dir in all_fixtures() {
         let (_, doc) = json_of(&dir, &[]);
-        let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> = v
+            .iter_errors(&doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
     }
 }
 
 #[test]
 fn sarif_output_matches_the_sarif_2_1_0_schema() {
-    let schema = std::fs::read_to_string(fixture("schemas/sarif-schema-2.1.0.json")).expect("schema");
+    let schema =
+        std::fs::read_to_string(fixture("schemas/sarif-schema-2.1.0.json")).expect("schema");
     // The official schema's `run.language` pattern has a lone `]`, legal in ECMA-262 but
     // rejected by the validator's regex check; escaping it keeps the same meaning.
-    let schema = schema.replace(
-        r#"-[a-zA-Z]{2}]?$"#,
-        r#"-[a-zA-Z]{2}\\]?$"#,
-    );
+    let schema = schema.replace(r#"-[a-zA-Z]{2}]?$"#, r#"-[a-zA-Z]{2}\\]?$"#);
     let v = validator(&schema);
     for dir in all_fixtures() {
         let (code, stdout, _) = doctor(&["--path", &dir.to_string_lossy(), "--format", "sarif"]);
         assert!(code == 0 || code == 1);
         let doc: Value = serde_json::from_str(&stdout).expect("SARIF is JSON");
-        let errors: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        let errors: Vec<String> = v
+            .iter_errors(&doc)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:#?}", dir.display());
     }
     // Results point at the right lines.
-    let (_, stdout, _) = doctor(&["--path", &fixture("shared-db").to_string_lossy(), "--format", "sarif"]);
+    let (_, stdout, _) = doctor(&[
+        "--path",
+        &fixture("shared-db").to_string_lossy(),
+        "--format",
+        "sarif",
+    ]);
     let doc: Value = serde_json::from_str(&stdout).expect("json");
     let result = &doc["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "DBPS001");
@@ -315,5 +370,8 @@ fn sarif_output_matches_the_sarif_2_1_0_schema() {
     let loc = &result["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "billing/.env");
     assert_eq!(loc["region"]["startLine"], 1);
-    assert_eq!(result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"], 5);
+    assert_eq!(
+        result["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+        5
+    );
 }
