@@ -111,6 +111,19 @@ pub struct ExecOutput {
     pub output: String,
 }
 
+/// What `inspect` reports about a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerStatus {
+    /// Run state.
+    pub state: ContainerState,
+    /// Exit code of the last run.
+    pub exit_code: Option<i64>,
+    /// Published host port.
+    pub host_port: Option<u16>,
+    /// How often the daemon restarted it.
+    pub restarts: i64,
+}
+
 /// A connected Docker client.
 #[derive(Clone)]
 pub struct Docker {
@@ -180,6 +193,13 @@ impl Docker {
                 Some(other) => ContainerState::Other(other.to_string()),
                 None => ContainerState::Other("unknown".into()),
             };
+            let networks = c
+                .network_settings
+                .and_then(|n| n.networks)
+                .unwrap_or_default()
+                .into_values()
+                .filter_map(|e| e.network_id)
+                .collect();
             let host_port = c
                 .ports
                 .unwrap_or_default()
@@ -198,6 +218,7 @@ impl Docker {
                 spec_hash: labels.get(labels::SPEC_HASH).cloned(),
                 state,
                 host_port,
+                networks,
             });
         }
         for n in networks {
@@ -304,8 +325,13 @@ impl Docker {
             .map_err(api(format!("creating volume `{name}`")))
     }
 
-    /// Create (not start) a database container from its spec.
-    pub async fn create_container(&self, spec: &ContainerSpec) -> Result<String, DockerError> {
+    /// Create (not start) a database container from its spec, attached to the
+    /// network with id `network_id` (an id, not a name: names need not be unique).
+    pub async fn create_container(
+        &self,
+        spec: &ContainerSpec,
+        network_id: &str,
+    ) -> Result<String, DockerError> {
         let port_key = format!("{}/tcp", spec.container_port);
         let binding = PortBinding {
             host_ip: Some("127.0.0.1".into()),
@@ -334,7 +360,7 @@ impl Docker {
             // Engines before API 1.44 accept one network at create time: exactly one.
             networking_config: Some(NetworkingConfig {
                 endpoints_config: Some(HashMap::from([(
-                    spec.network.clone(),
+                    network_id.to_string(),
                     EndpointSettings {
                         aliases: Some(vec![spec.alias.clone()]),
                         ..Default::default()
@@ -399,6 +425,52 @@ impl Docker {
         }
     }
 
+    /// The labels of the container called `name`, if it exists.
+    pub async fn container_labels(
+        &self,
+        name: &str,
+    ) -> Result<Option<HashMap<String, String>>, DockerError> {
+        match self.client.inspect_container(name, None).await {
+            Ok(info) => Ok(Some(info.config.and_then(|c| c.labels).unwrap_or_default())),
+            Err(e) if status_of(&e) == Some(404) => Ok(None),
+            Err(e) => Err(api(format!("inspecting container `{name}`"))(e)),
+        }
+    }
+
+    /// Ids of the networks called exactly `name` that carry `labels`, oldest first.
+    pub async fn networks_named(
+        &self,
+        name: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<Vec<String>, DockerError> {
+        let filter: HashMap<String, Vec<String>> =
+            HashMap::from([("name".to_string(), vec![name.to_string()])]);
+        let mut found: Vec<(String, String)> = self
+            .client
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&filter)
+                    .build(),
+            ))
+            .await
+            .map_err(api(format!("listing networks named `{name}`")))?
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name))
+            .filter(|n| {
+                let have = n.labels.clone().unwrap_or_default();
+                labels.iter().all(|(k, v)| have.get(k) == Some(v))
+            })
+            .map(|n| {
+                (
+                    n.created.map(|c| format!("{c:?}")).unwrap_or_default(),
+                    n.id.unwrap_or_default(),
+                )
+            })
+            .collect();
+        found.sort();
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
     /// Remove a network (a missing one is fine).
     pub async fn remove_network(&self, id: &str) -> Result<(), DockerError> {
         match self.client.remove_network(id).await {
@@ -421,11 +493,8 @@ impl Docker {
         }
     }
 
-    /// The container's state, exit code and published host port.
-    pub async fn inspect(
-        &self,
-        id: &str,
-    ) -> Result<(ContainerState, Option<i64>, Option<u16>), DockerError> {
+    /// The container's state, exit code, published host port and restart count.
+    pub async fn inspect(&self, id: &str) -> Result<ContainerStatus, DockerError> {
         let info = match self.client.inspect_container(id, None).await {
             Ok(info) => info,
             Err(e) if status_of(&e) == Some(404) => {
@@ -452,7 +521,12 @@ impl Docker {
             .flatten()
             .flatten()
             .find_map(|b| b.host_port.and_then(|p| p.parse().ok()));
-        Ok((container_state, state.exit_code, port))
+        Ok(ContainerStatus {
+            state: container_state,
+            exit_code: state.exit_code,
+            host_port: port,
+            restarts: info.restart_count.unwrap_or(0),
+        })
     }
 
     /// Run a command in a container and wait for it.

@@ -42,8 +42,14 @@ impl EngineSpec for Redis {
     }
 
     fn container(&self, ctx: &DbContext) -> ContainerRecipe {
-        let user_rule = |name: &str, password: &str, perms: &str| {
-            format!("{name} on #{} {perms}", sha256_hex(password))
+        // redis-server takes each argument as one token, so every word of an ACL
+        // rule must be its own argument (`--user default off`, not `"default off"`).
+        let user_rule = |cmd: &mut Vec<String>, name: &str, password: &str, perms: &[&str]| {
+            cmd.push("--user".into());
+            cmd.push(name.into());
+            cmd.push("on".into());
+            cmd.push(format!("#{}", sha256_hex(password)));
+            cmd.extend(perms.iter().map(|p| (*p).to_string()));
         };
         let mut cmd = vec![
             "redis-server".to_string(),
@@ -52,18 +58,23 @@ impl EngineSpec for Redis {
             "--protected-mode".into(),
             "no".into(),
             "--user".into(),
-            "default off".into(),
-            "--user".into(),
+            "default".into(),
+            "off".into(),
         ];
         // The service may use every data command but no administration
         // (CONFIG, ACL, SHUTDOWN, DEBUG…) and nothing dangerous.
-        cmd.push(user_rule(
+        user_rule(
+            &mut cmd,
             ctx.user,
             ctx.password,
-            "~* &* +@all -@admin -@dangerous",
-        ));
-        cmd.push("--user".into());
-        cmd.push(user_rule(ctx.admin_user, ctx.admin_password, "~* &* +@all"));
+            &["~*", "&*", "+@all", "-@admin", "-@dangerous"],
+        );
+        user_rule(
+            &mut cmd,
+            ctx.admin_user,
+            ctx.admin_password,
+            &["~*", "&*", "+@all"],
+        );
         ContainerRecipe {
             env: Vec::new(),
             cmd: Some(cmd),
@@ -106,13 +117,16 @@ mod tests {
             extensions: &[],
         };
         let cmd = Redis.container(&ctx).cmd.unwrap();
+        assert!(cmd.windows(3).any(|w| w == ["--user", "default", "off"]));
+        let at = cmd.iter().position(|a| a == "cache").unwrap();
+        assert_eq!(cmd[at - 1], "--user");
+        assert_eq!(cmd[at + 1], "on");
+        assert_eq!(cmd[at + 2], format!("#{}", sha256_hex("secret")));
+        assert!(cmd[at..].contains(&"-@admin".to_string()));
         assert!(
-            cmd.windows(2)
-                .any(|w| w[0] == "--user" && w[1] == "default off")
+            cmd.iter().all(|a| !a.contains(' ')),
+            "one token per argument: {cmd:?}"
         );
-        let service = cmd.iter().find(|a| a.starts_with("cache on")).unwrap();
-        assert!(service.contains(&format!("#{}", sha256_hex("secret"))));
-        assert!(service.contains("-@admin"));
         assert_eq!(
             sha256_hex("secret"),
             "2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b"

@@ -120,6 +120,25 @@ async fn run_service(
             .find(|c| c.service == service && c.name == d.container.name)
             .map(|c| c.id.clone())
     });
+    // The network is referred to by id: Docker does not keep names unique.
+    let removed: Vec<&str> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::RemoveNetwork { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut network_id = desired.and_then(|d| {
+        observed
+            .networks
+            .iter()
+            .find(|n| {
+                n.service == service
+                    && n.name == d.container.network
+                    && !removed.contains(&n.id.as_str())
+            })
+            .map(|n| n.id.clone())
+    });
     let mut started = false;
     for action in actions {
         match action {
@@ -131,9 +150,16 @@ async fn run_service(
                     Stage::Creating,
                     Some(format!("network {name}")),
                 );
-                docker
-                    .create_network(name, &d.resource_labels.clone().into_iter().collect())
-                    .await?;
+                let labels = d.resource_labels.clone().into_iter().collect();
+                let created = docker.create_network(name, &labels).await?;
+                // Should a killed earlier run's create land at the same time, both
+                // runs settle on the oldest network; the next `up` removes the other.
+                network_id = docker
+                    .networks_named(name, &labels)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .or(Some(created));
             }
             Action::CreateVolume { name, .. } => {
                 let d = desired.context("a volume without a service")?;
@@ -165,7 +191,17 @@ async fn run_service(
                     Stage::Creating,
                     Some(d.container.name.clone()),
                 );
-                let id = docker.create_container(&d.container).await?;
+                let network = network_id.clone().context("no network for the container")?;
+                let id = match docker.create_container(&d.container, &network).await {
+                    Err(DockerError::Conflict { .. }) if owned(docker, d).await? => {
+                        // Created by an earlier run that was killed before it could
+                        // record it: it holds no data (that lives in the volume), so
+                        // replace it with one made from the current spec.
+                        docker.remove_container(&d.container.name).await?;
+                        docker.create_container(&d.container, &network).await?
+                    }
+                    other => other?,
+                };
                 stage(ctx.reporter, service, Stage::Starting, None);
                 if let Err(e) = docker.start_container(&id, d.container.host_port).await {
                     // Leave nothing half-made: a container that cannot start is removed.
@@ -222,8 +258,19 @@ async fn run_service(
         stage(ctx.reporter, service, Stage::Initialising, None);
         wait_ready(ctx, &id, d).await?;
     }
-    let (state, _, port) = docker.inspect(&id).await?;
-    if state != ContainerState::Running {
+    // A network create still in flight from a killed earlier run may land late:
+    // remove every same-named duplicate now that the container is attached.
+    if let Some(keep) = &network_id {
+        let labels = d.resource_labels.clone().into_iter().collect();
+        for other in docker.networks_named(&d.container.network, &labels).await? {
+            if &other != keep {
+                docker.remove_network(&other).await?;
+            }
+        }
+    }
+    let status = docker.inspect(&id).await?;
+    let port = status.host_port;
+    if status.state != ContainerState::Running {
         bail!(
             "its database container `{}` is not running",
             d.container.name
@@ -246,6 +293,17 @@ async fn run_service(
         host_port,
         verified: needs_check,
     }))
+}
+
+/// Whether the container named in `d`'s spec carries this project's and service's labels.
+async fn owned(docker: &Docker, d: &DesiredService) -> anyhow::Result<bool> {
+    let labels = docker
+        .container_labels(&d.container.name)
+        .await?
+        .unwrap_or_default();
+    Ok([super::labels::PROJECT, super::labels::SERVICE]
+        .iter()
+        .all(|k| labels.contains_key(*k) && labels.get(*k) == d.container.labels.get(*k)))
 }
 
 fn port_hint(err: DockerError, service: &str) -> anyhow::Error {
@@ -308,9 +366,13 @@ async fn wait_ready(ctx: &Ctx<'_>, id: &str, d: &DesiredService) -> anyhow::Resu
     let mut bootstrapped = bootstrap.is_none();
     let mut delay = Duration::from_millis(100);
     let mut last_error: Option<String> = None;
+    let restarts_before = ctx.docker.inspect(id).await?.restarts;
     loop {
-        let (state, exit_code, _) = ctx.docker.inspect(id).await?;
-        if state == ContainerState::Stopped {
+        let status = ctx.docker.inspect(id).await?;
+        let (state, exit_code) = (status.state, status.exit_code);
+        // The restart policy would hide a crash loop: a restart while we wait for the
+        // first readiness is a failed start-up.
+        if state == ContainerState::Stopped || status.restarts > restarts_before {
             let logs = ctx.docker.logs_tail(id, 20).await.unwrap_or_default();
             bail!(
                 "its database container `{}` exited during start-up (exit code {})\n  last log lines:\n{}",

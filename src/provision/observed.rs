@@ -39,6 +39,8 @@ pub struct ObservedContainer {
     pub state: ContainerState,
     /// Published port on the host.
     pub host_port: Option<u16>,
+    /// Ids of the networks it is attached to.
+    pub networks: Vec<String>,
 }
 
 /// A labelled network.

@@ -204,15 +204,32 @@ pub fn plan_up(desired: &[DesiredService], observed: &Observed, prune: bool) -> 
     let mut actions = Vec::new();
     for d in desired {
         let c = &d.container;
-        if !observed
+        let networks: Vec<_> = observed
             .networks
             .iter()
-            .any(|n| n.service == d.service && n.name == c.network)
-        {
+            .filter(|n| n.service == d.service && n.name == c.network)
+            .collect();
+        if networks.is_empty() {
             actions.push(Action::CreateNetwork {
                 service: d.service.clone(),
                 name: c.network.clone(),
             });
+        }
+        // Docker allows two networks of one name (e.g. a create still in flight when
+        // an earlier run was killed): keep the one the container uses, drop the rest.
+        if networks.len() > 1 {
+            let keep = observed
+                .containers_of(&d.service)
+                .flat_map(|oc| oc.networks.iter())
+                .find_map(|id| networks.iter().position(|n| &n.id == id))
+                .unwrap_or(0);
+            for (_, n) in networks.iter().enumerate().filter(|(i, _)| *i != keep) {
+                actions.push(Action::RemoveNetwork {
+                    service: d.service.clone(),
+                    name: n.name.clone(),
+                    id: n.id.clone(),
+                });
+            }
         }
         if !observed
             .volumes
@@ -351,6 +368,7 @@ mod tests {
                 spec_hash: d.container.labels.get(labels::SPEC_HASH).cloned(),
                 state: ContainerState::Running,
                 host_port: Some(40000),
+                networks: vec![format!("n-{}", d.service)],
             });
         }
         o
@@ -450,6 +468,29 @@ mod tests {
                 "b: create volume p-b-data",
                 "b: create container p-b-db (redis:7)",
             ]
+        );
+    }
+
+    #[test]
+    fn duplicate_networks_keep_the_attached_one() {
+        let d = desired(TWO);
+        let mut o = converged(&d);
+        o.networks.insert(
+            0,
+            ObservedNetwork {
+                id: "n-dup".into(),
+                name: "p-a-net".into(),
+                service: "a".into(),
+            },
+        );
+        let plan = plan_up(&d, &o, true);
+        assert_eq!(
+            plan.actions,
+            vec![Action::RemoveNetwork {
+                service: "a".into(),
+                name: "p-a-net".into(),
+                id: "n-dup".into()
+            }]
         );
     }
 

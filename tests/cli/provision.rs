@@ -465,22 +465,19 @@ fn up_is_idempotent_and_data_outlives_down() {
             .any(|l| l.starts_with("cache") && l.contains("spec changed")),
         "{status}"
     );
+    let users_id = docker(&["inspect", "-f", "{{.Id}}", &live.container("users")]);
+    let cache_id = docker(&["inspect", "-f", "{{.Id}}", &live.container("cache")]);
     live.up();
-    assert!(live.url("cache").port == "46379");
-    assert!(
-        live.containers().contains(
-            &ids.iter()
-                .find(|id| docker(&[
-                    "inspect",
-                    "-f",
-                    "{{index .Config.Labels \"dbps.service\"}}",
-                    id
-                ])
-                .trim()
-                    == "users")
-                .unwrap()
-                .clone()
-        )
+    assert_eq!(live.url("cache").port, "46379");
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Id}}", &live.container("users")]),
+        users_id,
+        "users must be untouched"
+    );
+    assert_ne!(
+        docker(&["inspect", "-f", "{{.Id}}", &live.container("cache")]),
+        cache_id,
+        "cache must be recreated"
     );
 
     // down keeps data and credentials; up brings both back.
