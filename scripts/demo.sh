@@ -11,6 +11,8 @@ work="$(mktemp -d)"
 trap 'cd / && "$dbps" -f "$work/dbps.yaml" down --volumes --yes >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 cp -r examples/minimal/. "$work/"
 cd "$work"
+# A project name of its own, so the demo never touches another `minimal` project.
+sed -i "s/^project: minimal$/project: demo-$$/" dbps.yaml
 export DBPS_IMAGE_POSTGRES=dbps-test/postgres:15 DBPS_IMAGE_REDIS=dbps-test/redis:7
 set -x
 "$dbps" new service cache --db redis

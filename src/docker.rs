@@ -307,12 +307,30 @@ impl Docker {
         }
     }
 
-    /// Create a labelled named volume (idempotent: an existing volume is kept).
+    /// Create a labelled named volume. An existing volume of that name is kept only
+    /// if it carries the same labels: dbps never mounts a volume it does not manage.
     pub async fn create_volume(
         &self,
         name: &str,
         labels: &HashMap<String, String>,
     ) -> Result<(), DockerError> {
+        match self.client.inspect_volume(name).await {
+            Ok(existing) => {
+                return if labels
+                    .iter()
+                    .all(|(k, v)| existing.labels.get(k) == Some(v))
+                {
+                    Ok(())
+                } else {
+                    Err(DockerError::Conflict {
+                        what: "volume",
+                        name: name.to_string(),
+                    })
+                };
+            }
+            Err(e) if status_of(&e) == Some(404) => {}
+            Err(e) => return Err(api(format!("inspecting volume `{name}`"))(e)),
+        }
         let req = VolumeCreateRequest {
             name: Some(name.to_string()),
             labels: Some(labels.clone()),
@@ -323,6 +341,23 @@ impl Docker {
             .await
             .map(|_| ())
             .map_err(api(format!("creating volume `{name}`")))
+    }
+
+    /// The volumes an image declares (`VOLUME` in its Dockerfile).
+    pub async fn image_volumes(&self, image: &str) -> Result<Vec<String>, DockerError> {
+        let info = self
+            .client
+            .inspect_image(image)
+            .await
+            .map_err(api(format!("inspecting image `{image}`")))?;
+        let mut volumes: Vec<String> = info
+            .config
+            .and_then(|c| c.volumes)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        volumes.sort();
+        Ok(volumes)
     }
 
     /// Create (not start) a database container from its spec, attached to the
@@ -593,8 +628,12 @@ impl Docker {
     }
 }
 
-/// Split `repo:tag` (a registry port is not a tag); no tag means `latest`.
+/// Split `repo:tag` (a registry port is not a tag); no tag means `latest`. A
+/// digest (`repo@sha256:…`) is kept whole as the reference, with no tag.
 pub fn split_image(image: &str) -> (&str, &str) {
+    if image.contains('@') {
+        return (image, "");
+    }
     let last_slash = image.rfind('/').unwrap_or(0);
     match image[last_slash..].rfind(':') {
         Some(i) => (&image[..last_slash + i], &image[last_slash + i + 1..]),

@@ -70,12 +70,19 @@ pub fn verified(root: &Path) -> HashMap<String, String> {
         .collect()
 }
 
-/// Record that `service`'s container `id` accepted its credentials.
-pub fn mark_verified(root: &Path, service: &str, id: &str) -> anyhow::Result<()> {
+/// The mark of a container that accepted a set of credentials: its id and a
+/// fingerprint of the credentials (a truncated hash; the secrets stay in the store).
+pub fn ready_mark(id: &str, credentials: &crate::secrets::Credentials) -> String {
+    format!("{id} {}", credentials.fingerprint())
+}
+
+/// Record that `service`'s container accepted its credentials (`mark` from
+/// [`ready_mark`]).
+pub fn mark_verified(root: &Path, service: &str, mark: &str) -> anyhow::Result<()> {
     dbps_dir(root)?;
     let dir = marks_dir(root);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating `{}`", dir.display()))?;
-    crate::fs::atomic_write(&dir.join(service), id.as_bytes(), Some(0o600))
+    crate::fs::atomic_write(&dir.join(service), mark.as_bytes(), Some(0o600))
         .with_context(|| format!("writing `{}`", dir.join(service).display()))
 }
 

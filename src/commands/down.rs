@@ -46,15 +46,12 @@ pub fn run(args: &DownArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         println!("aborted; nothing was removed");
         return Ok(Exit::Failure);
     }
-    let services: Vec<String> = {
-        let mut s: Vec<String> = plan
-            .actions
-            .iter()
-            .map(|a| a.service().to_string())
-            .collect();
-        s.dedup();
-        s
-    };
+    let mut services: Vec<String> = Vec::new();
+    for a in &plan.actions {
+        if !services.iter().any(|s| s == a.service()) {
+            services.push(a.service().to_string());
+        }
+    }
     let reporter = crate::ui::reporter(&services);
     let options = Options {
         timeout: Duration::from_secs(60),

@@ -25,6 +25,9 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     let selected = super::select(&project.manifest, &args.services)?;
+    // Reach Docker before writing anything: a missing daemon leaves no trace.
+    let rt = super::runtime()?;
+    let docker = rt.block_on(Docker::connect())?;
     let _lock = crate::state::lock(&project.root)?;
     let desired = super::desired(&project, &selected, true)?;
     ensure_gitignored(&project.root).context("updating `.gitignore`")?;
@@ -34,8 +37,6 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         timeout: Duration::from_secs(args.timeout),
         parallelism: PARALLELISM,
     };
-    let rt = super::runtime()?;
-    let docker = rt.block_on(Docker::connect())?;
     let observed = rt.block_on(docker.observe(&project.manifest.project))?;
     let plan = plan_up(&desired, &observed, args.services.is_empty());
     let reporter = crate::ui::reporter(&names);
@@ -63,7 +64,11 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
                 let env_path = project.root.join(&d.path).join(".env");
                 write_env(&env_path, &render_env(&service, spec.url_var(), &url))
                     .with_context(|| format!("writing `{}`", env_path.display()))?;
-                crate::state::mark_verified(&project.root, &service, &outcome.container_id)?;
+                crate::state::mark_verified(
+                    &project.root,
+                    &service,
+                    &crate::state::ready_mark(&outcome.container_id, &d.credentials),
+                )?;
                 lines.push((
                     names
                         .iter()

@@ -26,6 +26,20 @@ pub struct NewService<'a> {
     pub engine: &'a str,
 }
 
+/// A YAML scalar for `text`: plain when that is unambiguous, else single-quoted.
+fn yaml_quote(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'))
+        && !text.starts_with(['-', '.']);
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "''"))
+    }
+}
+
 fn is_top_level_key(line: &str) -> bool {
     let first = line.chars().next();
     matches!(first, Some(c) if !c.is_whitespace() && c != '#')
@@ -55,7 +69,7 @@ pub fn add_service(src: &str, service: &NewService) -> Result<String, EditError>
             i = indent,
             nl = newline,
             name = service.name,
-            path = service.path.display(),
+            path = yaml_quote(&service.path.display().to_string()),
             engine = service.engine,
         )
     };
@@ -145,6 +159,14 @@ mod tests {
             out,
             "project: p\nservices:\n  a:\n    path: x/a\n    database:\n      engine: postgres\n"
         );
+    }
+
+    #[test]
+    fn odd_paths_are_quoted() {
+        let out = add_service("project: p\n", &svc("a", Path::new("my dir #2/it's"))).unwrap();
+        assert!(out.contains("    path: 'my dir #2/it''s'\n"), "{out}");
+        let m = crate::manifest::Manifest::parse(&out, "dbps.yaml").unwrap();
+        assert_eq!(m.services[0].path, Path::new("my dir #2/it's"));
     }
 
     #[test]

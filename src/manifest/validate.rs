@@ -286,10 +286,34 @@ impl Validator {
                         }
                     }
                     let pos = path_position(body).unwrap_or(name_node.pos);
-                    if let Some((other, _)) = paths.get(&service.path) {
+                    // One directory per service, never nested in another's: a
+                    // service's `.env` holds its own credentials, and `new --force`
+                    // replaces a whole directory.
+                    let clash = paths
+                        .iter()
+                        .find(|(p, _)| service.path.starts_with(p) || p.starts_with(&service.path));
+                    if let Some((p, (other, _))) = clash {
+                        let how = if *p == service.path {
+                            "is already used by"
+                        } else {
+                            "overlaps the directory of"
+                        };
                         self.push(
-                            Diagnostic::at(pos, 1, format!("path `{}` is already used by service `{other}`", service.path.display()))
-                                .hint("each service needs its own directory: its `.env` holds its own credentials"),
+                            Diagnostic::at(pos, 1, format!("path `{}` {how} service `{other}`", service.path.display()))
+                                .hint("each service needs its own directory, not inside another's: its `.env` holds its own credentials"),
+                        );
+                        ok = false;
+                    } else if service.path.starts_with(".dbps") {
+                        self.push(
+                            Diagnostic::at(
+                                pos,
+                                1,
+                                format!(
+                                    "path `{}` is inside `.dbps/`, where dbps keeps credentials",
+                                    service.path.display()
+                                ),
+                            )
+                            .hint("choose a directory such as `services/NAME`"),
                         );
                         ok = false;
                     } else {
@@ -457,6 +481,7 @@ impl Validator {
         let mut image = None;
         let mut port = None;
         let mut name = database_name(service);
+        let mut name_node: Option<&Node> = None;
         let mut extensions = Vec::new();
         let mut extensions_node: Option<&Node> = None;
         let mut ok = true;
@@ -530,7 +555,10 @@ impl Validator {
                     }
                 }
                 "name" => match self.scalar(v, &format!("{where_}.name")) {
-                    Some(s) if is_identifier(s) => name = s.to_string(),
+                    Some(s) if is_identifier(s) => {
+                        name = s.to_string();
+                        name_node = Some(v);
+                    }
                     Some(s) => {
                         self.push(
                             Diagnostic::at(v.pos, width(v), format!("database name `{s}` is not a plain identifier"))
@@ -589,6 +617,14 @@ impl Validator {
             return None;
         }
         let engine = engine?;
+        if is_reserved(&name) {
+            let at = name_node.map_or(key.pos, |n| n.pos);
+            self.push(
+                Diagnostic::at(at, name.len(), format!("database and user name `{name}` is reserved"))
+                    .hint("it names a system database or an administrator; set `database.name` to another name"),
+            );
+            ok = false;
+        }
         if let Some(node) = extensions_node
             && !engine.spec().supports_extensions()
             && !extensions.is_empty()
@@ -630,6 +666,30 @@ fn port_position(body: &Node) -> Option<Pos> {
 
 fn path_position(body: &Node) -> Option<Pos> {
     find_key(body, "path").map(|n| n.pos)
+}
+
+/// Names of system databases and administrators in some engine, which a service's
+/// database and user must never take.
+const RESERVED: &[&str] = &[
+    "root",
+    "mysql",
+    "information_schema",
+    "performance_schema",
+    "sys",
+    "postgres",
+    "template0",
+    "template1",
+    "admin",
+    "local",
+    "config",
+    "default",
+    "dbps_admin",
+    "public",
+    "mariadb_sys",
+];
+
+fn is_reserved(name: &str) -> bool {
+    RESERVED.contains(&name) || name.starts_with("pg_")
 }
 
 fn is_tag(s: &str) -> bool {
@@ -754,6 +814,31 @@ mod tests {
         let errs = errors("project: p\nservices:\n  a: [\n");
         assert_eq!(errs.len(), 1);
         assert!(errs[0].contains("invalid YAML"), "{errs:?}");
+    }
+
+    #[test]
+    fn reserved_and_overlapping_names_are_refused() {
+        let errs = errors(
+            "project: p\nservices:\n  root:\n    database: {engine: mysql}\n  a:\n    path: apps\n    database: {engine: redis}\n  b:\n    path: apps/b\n    database: {engine: redis, name: mysql}\n  default:\n    path: .dbps/x\n    database: {engine: redis}\n",
+        );
+        assert_eq!(
+            errs,
+            vec![
+                "4:5 database and user name `root` is reserved",
+                "10:37 database and user name `mysql` is reserved",
+                "13:5 database and user name `default` is reserved",
+            ]
+        );
+        let errs = errors(
+            "project: p\nservices:\n  a:\n    path: apps\n    database: {engine: redis}\n  b:\n    path: apps/b\n    database: {engine: redis}\n  c:\n    path: .dbps/x\n    database: {engine: redis}\n",
+        );
+        assert_eq!(
+            errs,
+            vec![
+                "7:11 path `apps/b` overlaps the directory of service `a`",
+                "10:11 path `.dbps/x` is inside `.dbps/`, where dbps keeps credentials"
+            ]
+        );
     }
 
     #[test]

@@ -192,13 +192,20 @@ async fn run_service(
                     Some(d.container.name.clone()),
                 );
                 let network = network_id.clone().context("no network for the container")?;
-                let id = match docker.create_container(&d.container, &network).await {
+                let mut spec = d.container.clone();
+                if let Some(dir) = super::desired::data_dir_for_image(
+                    &spec.data_dir,
+                    &docker.image_volumes(&spec.image).await?,
+                ) {
+                    spec.data_dir = dir;
+                }
+                let id = match docker.create_container(&spec, &network).await {
                     Err(DockerError::Conflict { .. }) if owned(docker, d).await? => {
                         // Created by an earlier run that was killed before it could
                         // record it: it holds no data (that lives in the volume), so
                         // replace it with one made from the current spec.
                         docker.remove_container(&d.container.name).await?;
-                        docker.create_container(&d.container, &network).await?
+                        docker.create_container(&spec, &network).await?
                     }
                     other => other?,
                 };
@@ -253,7 +260,9 @@ async fn run_service(
         return Ok(None);
     };
     let id = container_id.context("no container after applying the plan")?;
-    let needs_check = started || verified.get(service) != Some(&id);
+    // Verified means: this container accepted these very credentials.
+    let needs_check =
+        started || verified.get(service) != Some(&crate::state::ready_mark(&id, &d.credentials));
     if needs_check {
         stage(ctx.reporter, service, Stage::Initialising, None);
         wait_ready(ctx, &id, d).await?;

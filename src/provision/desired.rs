@@ -95,6 +95,23 @@ pub fn image_for(service: &Service, override_for: &dyn Fn(Engine) -> Option<Stri
         .unwrap_or_else(|| default_image(db.engine, db.version()))
 }
 
+/// Where to mount the data volume for an image that declares `declared` volumes:
+/// the engine's default when the image declares it (or declares nothing), else the
+/// declared volume under the same parent tree (PostgreSQL 18 moved its data from
+/// `/var/lib/postgresql/data` to `/var/lib/postgresql`, and a tag such as `latest`
+/// does not say which one an image is).
+pub fn data_dir_for_image(default: &str, declared: &[String]) -> Option<String> {
+    if declared.is_empty() || declared.iter().any(|v| v.trim_end_matches('/') == default) {
+        return None;
+    }
+    let root: Vec<&str> = default.split('/').take(4).collect();
+    let root = root.join("/");
+    declared
+        .iter()
+        .find(|v| v.starts_with(&root))
+        .map(|v| v.trim_end_matches('/').to_string())
+}
+
 /// Hash of the non-secret parts of a spec (secret values are left out so the hash
 /// reveals nothing, and a label can carry it).
 fn spec_hash(spec: &ContainerSpec) -> String {
@@ -255,6 +272,26 @@ mod tests {
         assert_eq!(
             plain[1].container.labels[labels::SPEC_HASH],
             over[1].container.labels[labels::SPEC_HASH]
+        );
+    }
+
+    #[test]
+    fn data_dir_follows_the_image_declaration() {
+        let pg18 = vec!["/var/lib/postgresql".to_string()];
+        let pg16 = vec!["/var/lib/postgresql/data".to_string()];
+        assert_eq!(
+            data_dir_for_image("/var/lib/postgresql/data", &pg18).as_deref(),
+            Some("/var/lib/postgresql")
+        );
+        assert_eq!(
+            data_dir_for_image("/var/lib/postgresql", &pg16).as_deref(),
+            Some("/var/lib/postgresql/data")
+        );
+        assert_eq!(data_dir_for_image("/var/lib/postgresql/data", &pg16), None);
+        assert_eq!(data_dir_for_image("/data", &[]), None);
+        assert_eq!(
+            data_dir_for_image("/data/db", &["/data/db".into(), "/data/configdb".into()]),
+            None
         );
     }
 

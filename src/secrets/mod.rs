@@ -69,6 +69,16 @@ impl Credentials {
         }
     }
 
+    /// A short, non-reversible fingerprint of both passwords, to notice a change.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!(
+            "{}\0{}\0{}",
+            self.user, self.password, self.admin_password
+        ));
+        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Both secrets, for redacting text before it is shown.
     pub fn secrets(&self) -> [&str; 2] {
         [&self.password, &self.admin_password]

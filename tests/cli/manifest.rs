@@ -113,3 +113,24 @@ fn random_bytes_as_manifest_never_panic() {
         assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
     }
 }
+
+/// Regression: block nesting used to recurse in the YAML parser until the stack
+/// overflowed (exit 134) instead of reporting an error.
+#[test]
+fn deeply_nested_yaml_is_an_error_not_a_crash() {
+    let project = Project::empty();
+    std::fs::write(
+        project.path().join("dbps.yaml"),
+        "- ".repeat(100_000) + "x\n",
+    )
+    .unwrap();
+    let ran = project
+        .dbps(&["plan"])
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .code(2);
+    assert!(
+        ran.stderr.contains("nesting deeper than 64 levels"),
+        "{}",
+        ran.stderr
+    );
+}

@@ -269,3 +269,24 @@ fn generated_services_build_without_warnings() {
         }
     }
 }
+
+/// Regression: `--path services --force` used to replace the directory holding
+/// every other service.
+#[test]
+fn new_service_never_replaces_another_services_directory() {
+    let p = Project::empty();
+    p.dbps(&["init", "--project", "shop"]).ok();
+    p.dbps(&["new", "service", "users", "--db", "redis"]).ok();
+    let ran = p
+        .dbps(&[
+            "new", "service", "x", "--db", "redis", "--path", "services", "--force",
+        ])
+        .code(2);
+    assert!(
+        ran.stderr
+            .contains("overlaps the directory of service `users`"),
+        "{}",
+        ran.stderr
+    );
+    assert!(p.path().join("services/users/Cargo.toml").exists());
+}
