@@ -154,6 +154,31 @@ impl ExecSpec {
     }
 }
 
+impl ExecSpec {
+    /// `self && next` as one shell command, when both are shell commands: one
+    /// `docker exec` instead of two. Environment variables are merged (names shared
+    /// by both must carry the same value).
+    pub fn and_then(&self, next: &ExecSpec) -> Option<ExecSpec> {
+        let script = |e: &ExecSpec| match e.cmd.as_slice() {
+            [sh, c, script] if sh == "sh" && c == "-c" => Some(script.clone()),
+            _ => None,
+        };
+        let (first, second) = (script(self)?, script(next)?);
+        let mut env = self.env.clone();
+        for var in &next.env {
+            match env.iter().find(|v| v.name == var.name) {
+                Some(v) if v.value != var.value => return None,
+                Some(_) => {}
+                None => env.push(var.clone()),
+            }
+        }
+        Some(ExecSpec::shell(
+            &format!("( {first} ) && ( {second} )"),
+            env,
+        ))
+    }
+}
+
 /// What dbps knows about one database engine.
 pub trait EngineSpec: Send + Sync + 'static {
     /// Canonical manifest name, e.g. `postgres`.
@@ -185,6 +210,12 @@ pub trait EngineSpec: Send + Sync + 'static {
     fn probe(&self, ctx: &DbContext) -> ExecSpec;
     /// The service's connection URL for a server at `host:port`.
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String;
+    /// Bytes that make a listening server answer on a fresh TCP connection (empty
+    /// when the server speaks first), or `None` when there is no cheap check. This
+    /// only tells when to try the real probe; it is never readiness itself.
+    fn wire_hello(&self) -> Option<&'static [u8]> {
+        None
+    }
     /// The environment variable holding the service's URL.
     fn url_var(&self) -> &'static str {
         "DATABASE_URL"
@@ -239,6 +270,28 @@ mod tests {
             image_override_var(Engine::parse("postgres").unwrap()),
             "DBPS_IMAGE_POSTGRES"
         );
+    }
+
+    #[test]
+    fn shell_commands_combine() {
+        let a = ExecSpec::shell(
+            "true",
+            vec![EnvVar::plain("A", "1"), EnvVar::secret("P", "x")],
+        );
+        let b = ExecSpec::shell(
+            "exit 3",
+            vec![EnvVar::secret("P", "x"), EnvVar::plain("B", "2")],
+        );
+        let both = a.and_then(&b).unwrap();
+        assert_eq!(both.cmd[2], "( true ) && ( exit 3 )");
+        assert_eq!(both.env.len(), 3);
+        let clash = ExecSpec::shell("true", vec![EnvVar::plain("A", "other")]);
+        assert!(a.and_then(&clash).is_none());
+        let argv = ExecSpec {
+            cmd: vec!["mongosh".into()],
+            env: vec![],
+        };
+        assert!(a.and_then(&argv).is_none());
     }
 
     #[test]

@@ -128,6 +128,11 @@ impl EngineSpec for MySqlFamily {
         )
     }
 
+    fn wire_hello(&self) -> Option<&'static [u8]> {
+        // The server greets first.
+        Some(b"")
+    }
+
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
         format!(
             "mysql://{}:{}@{host}:{port}/{}",

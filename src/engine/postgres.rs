@@ -103,6 +103,11 @@ impl EngineSpec for Postgres {
         )
     }
 
+    fn wire_hello(&self) -> Option<&'static [u8]> {
+        // An SSLRequest: a listening server answers `N` or `S` at once.
+        Some(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
+    }
+
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
         format!(
             "postgres://{}:{}@{host}:{port}/{}",

@@ -96,6 +96,11 @@ impl EngineSpec for Redis {
         )
     }
 
+    fn wire_hello(&self) -> Option<&'static [u8]> {
+        // Answered (with NOAUTH) even before authentication.
+        Some(b"PING\r\n")
+    }
+
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
         format!("redis://{}:{}@{host}:{port}/0", ctx.user, ctx.password)
     }

@@ -268,8 +268,9 @@ async fn run_service(
         wait_ready(ctx, &id, d).await?;
     }
     // A network create still in flight from a killed earlier run may land late:
-    // remove every same-named duplicate now that the container is attached.
-    if let Some(keep) = &network_id {
+    // remove every same-named duplicate now that the container is attached. (Only
+    // after a change: a no-op run skips this, and any later change repeats it.)
+    if let (true, Some(keep)) = (needs_check, &network_id) {
         let labels = d.resource_labels.clone().into_iter().collect();
         for other in docker.networks_named(&d.container.network, &labels).await? {
             if &other != keep {
@@ -304,15 +305,19 @@ async fn run_service(
     }))
 }
 
-/// Whether the container named in `d`'s spec carries this project's and service's labels.
+/// Whether the container named in `d`'s spec carries this project's and service's
+/// labels. A create still in flight from a killed run holds the name before the
+/// container can be inspected, so a missing container is looked for again briefly.
 async fn owned(docker: &Docker, d: &DesiredService) -> anyhow::Result<bool> {
-    let labels = docker
-        .container_labels(&d.container.name)
-        .await?
-        .unwrap_or_default();
-    Ok([super::labels::PROJECT, super::labels::SERVICE]
-        .iter()
-        .all(|k| labels.contains_key(*k) && labels.get(*k) == d.container.labels.get(*k)))
+    for _ in 0..50 {
+        if let Some(labels) = docker.container_labels(&d.container.name).await? {
+            return Ok([super::labels::PROJECT, super::labels::SERVICE]
+                .iter()
+                .all(|k| labels.contains_key(*k) && labels.get(*k) == d.container.labels.get(*k)));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(false)
 }
 
 fn port_hint(err: DockerError, service: &str) -> anyhow::Error {
@@ -390,13 +395,36 @@ async fn wait_ready(ctx: &Ctx<'_>, id: &str, d: &DesiredService) -> anyhow::Resu
                 indent(&redact(&logs, &secrets))
             );
         }
+        // Until the server answers on its published port, a `docker exec` probe
+        // (costly on a busy machine) cannot succeed: poll the cheap wire check first.
+        if let (false, Some(hello), Some(port)) =
+            (bootstrapped, spec.wire_hello(), status.host_port)
+            && state == ContainerState::Running
+            && !answers(port, hello).await
+        {
+            if Instant::now() >= deadline {
+                last_error = Some(format!("nothing answers on 127.0.0.1:{port}"));
+            } else {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        }
         // While the container restarts (an image's first-run initialisation may do
         // that), commands cannot run in it: keep waiting until the deadline.
         if state == ContainerState::Running {
             if let (false, Some(b)) = (bootstrapped, &bootstrap) {
-                match ctx.docker.exec(id, b).await {
-                    Ok(out) => bootstrapped = out.exit_code == Some(0),
-                    Err(e) => last_error = Some(e.to_string()),
+                // Set-up and probe in one `docker exec` where the engine allows.
+                if let Some(both) = b.and_then(&probe) {
+                    match ctx.docker.exec(id, &both).await {
+                        Ok(out) if out.exit_code == Some(0) => return Ok(()),
+                        Ok(_) => {}
+                        Err(e) => last_error = Some(e.to_string()),
+                    }
+                } else {
+                    match ctx.docker.exec(id, b).await {
+                        Ok(out) => bootstrapped = out.exit_code == Some(0),
+                        Err(e) => last_error = Some(e.to_string()),
+                    }
                 }
             }
             if bootstrapped {
@@ -426,6 +454,27 @@ async fn wait_ready(ctx: &Ctx<'_>, id: &str, d: &DesiredService) -> anyhow::Resu
         tokio::time::sleep(delay).await;
         delay = (delay * 3 / 2).min(Duration::from_millis(750));
     }
+}
+
+/// Whether a server on 127.0.0.1:`port` answers `hello` with at least one byte.
+/// (Docker's port proxy accepts connections even when nothing listens behind it,
+/// so a bare connect proves nothing; an answer does.)
+async fn answers(port: u16, hello: &[u8]) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let attempt = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        if !hello.is_empty() {
+            stream.write_all(hello).await.ok()?;
+        }
+        let mut byte = [0u8; 1];
+        (stream.read(&mut byte).await.ok()? == 1).then_some(())
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_millis(500), attempt).await,
+        Ok(Some(()))
+    )
 }
 
 fn indent(text: &str) -> String {

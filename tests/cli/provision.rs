@@ -177,6 +177,31 @@ fn can_login(container: &str, engine: &str, creds: &Url) -> bool {
     out.status.success() && (engine != "redis" || stdout.trim() == "PONG")
 }
 
+/// Run `sql` with `creds` over TCP inside `container` (a postgres server), in `db`.
+fn psql(container: &str, creds: &Url, db: &str, sql: &str) -> std::process::Output {
+    std::process::Command::new("docker")
+        .args([
+            "exec",
+            "-e",
+            &format!("PGPASSWORD={}", creds.password),
+            container,
+        ])
+        .args([
+            "psql",
+            "-X",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            &creds.user,
+            "-d",
+            db,
+            "-tAc",
+            sql,
+        ])
+        .output()
+        .expect("running docker exec psql")
+}
+
 fn ready(test: &str, images: &[&str]) -> bool {
     docker_or_skip(test) && images.iter().all(|i| image_or_skip(test, i))
 }
@@ -226,27 +251,7 @@ fn every_service_reaches_only_its_own_database() {
     // Least privilege inside each server.
     let users = &urls["users"];
     let pg = live.container("users");
-    let sql = |db: &str, q: &str| {
-        std::process::Command::new("docker")
-            .args([
-                "exec",
-                "-e",
-                &format!("PGPASSWORD={}", users.password),
-                &pg,
-                "psql",
-                "-X",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                &users.user,
-                "-d",
-                db,
-                "-tAc",
-                q,
-            ])
-            .output()
-            .unwrap()
-    };
+    let sql = |db: &str, q: &str| psql(&pg, users, db, q);
     let out = sql(
         &users.db,
         "select rolsuper, rolcreaterole, rolcreatedb from pg_roles where rolname = current_user",
@@ -441,22 +446,13 @@ fn up_is_idempotent_and_data_outlives_down() {
 
     // Write data with the service's own credentials.
     let pg = |sql: &str| {
-        docker(&[
-            "exec",
-            "-e",
-            &format!("PGPASSWORD={}", users.password),
-            &live.container("users"),
-            "psql",
-            "-X",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            &users.user,
-            "-d",
-            &users.db,
-            "-tAc",
-            sql,
-        ])
+        let out = psql(&live.container("users"), &users, &users.db, sql);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     };
     pg("create table notes (body text); insert into notes values ('kept')");
 
@@ -526,25 +522,12 @@ fn up_is_idempotent_and_data_outlives_down() {
         .is_empty()
     );
     live.up();
-    let out = std::process::Command::new("docker")
-        .args([
-            "exec",
-            "-e",
-            &format!("PGPASSWORD={}", users.password),
-            &live.container("users"),
-            "psql",
-            "-X",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            &users.user,
-            "-d",
-            &users.db,
-            "-tAc",
-            "select count(*) from notes",
-        ])
-        .output()
-        .unwrap();
+    let out = psql(
+        &live.container("users"),
+        &users,
+        &users.db,
+        "select count(*) from notes",
+    );
     assert!(
         !out.status.success(),
         "the data must be gone after down --volumes"
@@ -557,53 +540,91 @@ fn a_killed_up_converges_on_the_next_run() {
         return;
     }
     let _serial = serial();
-    let live = Live::new(FOUR);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dbps"))
-        .arg("up")
-        .current_dir(live.project.path())
-        .env("DBPS_IMAGE_POSTGRES", PG)
-        .env("DBPS_IMAGE_MARIADB", MARIA)
-        .env("DBPS_IMAGE_REDIS", REDIS)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it as soon as it has created something, mid-way through.
-    let start = Instant::now();
-    while live.containers().is_empty() && start.elapsed() < Duration::from_secs(30) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    live.up();
-    let ids = live.containers();
-    assert_eq!(ids.len(), 4, "exactly one container per service");
-    for (service, engine) in ENGINES {
-        assert!(
-            can_login(&live.container(service), engine, &live.url(service)),
-            "{service}"
+    // Kill at several moments: right as resources appear, mid-creation, during
+    // initialisation, and while bootstrapping credentials.
+    for delay_ms in [0, 150, 400, 1200] {
+        let live = Live::new(FOUR);
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dbps"))
+            .arg("up")
+            .current_dir(live.project.path())
+            .env("DBPS_IMAGE_POSTGRES", PG)
+            .env("DBPS_IMAGE_MARIADB", MARIA)
+            .env("DBPS_IMAGE_REDIS", REDIS)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while docker(&[
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=dbps.project={}", live.name),
+        ])
+        .trim()
+        .is_empty()
+            && start.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        live.up();
+        let ids = live.containers();
+        assert_eq!(
+            ids.len(),
+            4,
+            "killed after {delay_ms} ms: exactly one container per service"
+        );
+        for (service, engine) in ENGINES {
+            assert!(
+                can_login(&live.container(service), engine, &live.url(service)),
+                "killed after {delay_ms} ms: {service}"
+            );
+        }
+        // Nothing unlabelled with the project's prefix is left, and no duplicate.
+        let named = docker(&[
+            "ps",
+            "-a",
+            "-q",
+            "--filter",
+            &format!("name={}-", live.name),
+        ]);
+        assert_eq!(
+            named.lines().count(),
+            4,
+            "killed after {delay_ms} ms: {named}"
+        );
+        let nets = docker(&[
+            "network",
+            "ls",
+            "--filter",
+            &format!("name={}-", live.name),
+            "--format",
+            "{{.Name}} {{.Labels}}",
+        ]);
+        assert_eq!(
+            nets.lines().count(),
+            4,
+            "killed after {delay_ms} ms: {nets}"
+        );
+        assert!(nets.lines().all(|l| l.contains("dbps.project=")), "{nets}");
+        let vols = docker(&[
+            "volume",
+            "ls",
+            "--filter",
+            &format!("name={}-", live.name),
+            "--format",
+            "{{.Name}} {{.Labels}}",
+        ]);
+        assert_eq!(
+            vols.lines().count(),
+            4,
+            "killed after {delay_ms} ms: {vols}"
         );
     }
-    // Nothing unlabelled with the project's prefix is left.
-    let named = docker(&[
-        "ps",
-        "-a",
-        "-q",
-        "--filter",
-        &format!("name={}-", live.name),
-    ]);
-    assert_eq!(named.lines().count(), 4, "{named}");
-    let nets = docker(&[
-        "network",
-        "ls",
-        "--filter",
-        &format!("name={}-", live.name),
-        "--format",
-        "{{.Name}} {{.Labels}}",
-    ]);
-    assert_eq!(nets.lines().count(), 4, "{nets}");
-    assert!(nets.lines().all(|l| l.contains("dbps.project=")), "{nets}");
 }
 
 #[test]
