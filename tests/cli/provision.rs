@@ -17,9 +17,9 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// Provisioning tests run one at a time. Besides sparing a 2-core machine, this
 /// keeps network creation by one test from overlapping another test's isolation
-/// probe: in one CI run, a probe from one service's network reached another
-/// service's database while other tests were creating and removing networks (the
-/// Docker daemon rewrites its FORWARD rules then); see README, "Isolation".
+/// probe: while networks come and go, the Docker daemon rewrites its FORWARD rules
+/// and traffic briefly crosses bridges (measured by
+/// `benches/isolation-under-churn.sh`; see README, "Isolation").
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn serial() -> std::sync::MutexGuard<'static, ()> {
