@@ -763,3 +763,49 @@ fn mongodb_service_reaches_only_its_own_database_when_an_image_is_present() {
         assert_eq!(ok, expect, "{source}'s credentials on {target}'s database");
     }
 }
+
+#[test]
+fn concurrent_runs_on_one_project_wait_for_each_other() {
+    if !ready(
+        "concurrent_runs_on_one_project_wait_for_each_other",
+        &[REDIS],
+    ) {
+        return;
+    }
+    let _serial = serial();
+    let live = Live::new("  cache:\n    database: {engine: redis}\n");
+    let first = std::process::Command::new(assert_cmd::cargo::cargo_bin("dbps"))
+        .arg("up")
+        .current_dir(live.project.path())
+        .env("DBPS_IMAGE_REDIS", REDIS)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Let the first run take the lock, then start a second one.
+    let start = Instant::now();
+    while docker(&[
+        "network",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("label=dbps.project={}", live.name),
+    ])
+    .trim()
+    .is_empty()
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let second = live.up();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    assert!(
+        second
+            .stderr
+            .contains("another dbps run holds this project's lock; waiting"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(live.containers().len(), 1);
+}
