@@ -87,9 +87,20 @@ impl Yaml {
 pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, String> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, true).map_err(|e| e.to_string())?;
-    if let Some(err) = builder.error {
-        return Err(err);
+    // Pull events one by one: yaml-rust2's `load` recurses once per nesting level, so
+    // deeply indented input would overflow a walker thread's stack (an abort, not a
+    // note) long before the builder's depth check could stop it.
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, mark)) => {
+                builder.on_event(event, mark);
+                if let Some(err) = builder.error {
+                    return Err(err);
+                }
+            }
+            Err(e) => return Err(e.to_string()),
+        }
     }
     builder.docs.retain(|d| d.value != Value::Null);
     Ok(builder.docs)
@@ -327,6 +338,21 @@ mod tests {
     fn malformed_is_an_error_not_a_panic() {
         assert!(parse("a: [1, 2\nb: {").is_err());
         assert!(parse("\t- x: : :").is_err() || parse("\t- x: : :").is_ok());
+    }
+
+    #[test]
+    fn deeply_nested_block_yaml_is_an_error_not_a_stack_overflow() {
+        // Regression: 600 levels of block nesting aborted the whole audit.
+        let text: String = std::iter::once("a:\n".to_string())
+            .chain((1..5000).map(|i| format!("{}- b:\n", "  ".repeat(i))))
+            .collect();
+        let run = move || parse_documents(&text).is_err();
+        // A small stack, like a walker thread's, so the test fails fast if it recurses.
+        let nested = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .map(|h| h.join());
+        assert!(matches!(nested, Ok(Ok(true))));
     }
 
     #[test]
