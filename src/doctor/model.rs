@@ -273,6 +273,42 @@ pub fn is_placeholder(value: &str) -> bool {
         || lower == "yourpassword"
         || lower.starts_with("<your")
         || is_placeholder_word(v)
+        || has_format_placeholder(v)
+}
+
+/// Whether a value holds a format-string slot that code fills in at run time:
+/// printf (`%s`, `%d`, `%v`, `%[1]s`) or braces (`{}`, `{0}`, `{host}`, `{db.name}`).
+/// `fmt.Sprintf("postgres://%s:%s@%s/%s", …)` names no host, database or password.
+fn has_format_placeholder(v: &str) -> bool {
+    let b = v.as_bytes();
+    let printf = b.iter().enumerate().any(|(i, &c)| {
+        if c != b'%' {
+            return false;
+        }
+        let mut j = i + 1;
+        if b.get(j) == Some(&b'[') {
+            while b.get(j).is_some_and(|&x| x != b']') {
+                j += 1;
+            }
+            j += 1;
+        }
+        while b
+            .get(j)
+            .is_some_and(|&x| x.is_ascii_digit() || matches!(x, b'-' | b'+' | b'#' | b' ' | b'.'))
+        {
+            j += 1;
+        }
+        b.get(j).is_some_and(|x| b"sdvqixf".contains(x))
+            && !b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)
+    });
+    let braces = v.match_indices('{').any(|(i, _)| {
+        v[i + 1..].find('}').is_some_and(|end| {
+            v[i + 1..i + 1 + end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '!'))
+        })
+    });
+    printf || braces
 }
 
 /// Upper-case role words used as stand-ins in templates (`postgres://USER:PASSWORD@…/DATABASE`).
@@ -319,6 +355,30 @@ mod tests {
             assert!(is_placeholder(p), "{p}");
         }
         for v in ["secret", "postgres", "pw", "s3cr3t!"] {
+            assert!(!is_placeholder(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn format_string_slots_are_placeholders() {
+        // Regression: `fmt.Sprintf("postgres://%s:%s@%s/%s")` in two Go services and
+        // `f"postgresql://{user}:{pw}@{host}/{db}"` in two Python services were DBPS001
+        // errors on database `%s` / `{db}`.
+        for p in [
+            "%s",
+            "%d",
+            "%v",
+            "%[2]s",
+            "%-5s",
+            "{}",
+            "{0}",
+            "{host}",
+            "{db.name}",
+            "{host}:{port}",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for v in ["100%sure", "p%40ss", "a{b c}", "{", "pw}"] {
             assert!(!is_placeholder(v), "{v}");
         }
     }
