@@ -76,6 +76,7 @@ pub fn audit(opts: &Options) -> Report {
             .map(|d| d.id.clone())
             .collect(),
         files_read: walked.files_read,
+        test_files: walked.test_files,
         elapsed_ms: started.elapsed().as_millis(),
     }
 }

@@ -4,7 +4,8 @@
 //! honoured like in ripgrep. Hidden files are visited (`.env` matters) but VCS,
 //! dependency, vendored and build-output directories are pruned. Files are classified
 //! by name before they are opened; binaries (a NUL byte near the start) and very large
-//! files are skipped. Nothing here knows about services or rules.
+//! files are skipped, and so are tests, fixtures and docs ([`readers::is_test_path`]),
+//! which are counted instead of read. Nothing here knows about services or rules.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -80,6 +81,8 @@ pub struct Walked {
     pub notes: Vec<Note>,
     /// Files read.
     pub files_read: usize,
+    /// Files a reader would want that were left out as tests, fixtures or docs.
+    pub test_files: usize,
 }
 
 /// `path` relative to `root`, `/`-separated.
@@ -139,6 +142,7 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
     let files = Mutex::new(Vec::new());
     let notes = Mutex::new(Vec::new());
     let count = std::sync::atomic::AtomicUsize::new(0);
+    let tests = std::sync::atomic::AtomicUsize::new(0);
     let walker = WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -161,6 +165,7 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
         let files = &files;
         let notes = &notes;
         let count = &count;
+        let tests = &tests;
         let root = &root_buf;
         let mut batch = Batch {
             files: Vec::new(),
@@ -186,6 +191,12 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
                 return WalkState::Continue;
             };
             let rel = rel_path(root, entry.path());
+            if readers::is_test_path(&rel) {
+                if kind != Kind::Marker {
+                    tests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                return WalkState::Continue;
+            }
             count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             match read_one(entry.path(), &rel, kind) {
                 Ok(Some(parsed)) => batch.files.push(FileOut { rel, parsed }),
@@ -203,5 +214,6 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
         files,
         notes,
         files_read: count.into_inner(),
+        test_files: tests.into_inner(),
     }
 }

@@ -141,6 +141,20 @@ fn commented_out_code_is_ignored_and_unparseable_files_are_notes() {
 }
 
 #[test]
+fn test_code_test_profiles_e2e_compose_and_docs_are_not_evidence() {
+    // Regression: two Spring services' test profiles and integration tests on one
+    // `localhost:5432/test` database were DBPS001 errors in a clean repository.
+    check_fixture("test-scope", &[], 0);
+    let (_, v) = json_of(&fixture("test-scope"), &[]);
+    assert_eq!(v["summary"]["test_files_skipped"], 9, "{v:#}");
+    let (_, stdout, _) = doctor(&["--path", &fixture("test-scope").to_string_lossy()]);
+    assert!(
+        stdout.contains("read (9 files of tests, fixtures or docs not used) in"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn service_configured_only_through_kubernetes_env() {
     check_fixture(
         "k8s-only",

@@ -77,6 +77,106 @@ fn is_env_template(name: &str) -> bool {
     .any(|s| name.ends_with(s))
 }
 
+/// Directories whose files are tests, fixtures or documentation, not deployed code.
+const TEST_DIRS: &[&str] = &[
+    "test",
+    "tests",
+    "__tests__",
+    "__mocks__",
+    "spec",
+    "specs",
+    "testdata",
+    "test-data",
+    "test_data",
+    "fixtures",
+    "__fixtures__",
+    "e2e",
+    "integration-tests",
+    "integration_tests",
+    "integrationtest",
+    "testfixtures",
+    "test-fixtures",
+    "docs",
+    "doc",
+];
+
+/// Directories whose children are deployment variants, where `test` names an
+/// environment (`overlays/test`, `environments/test`), not test code.
+const VARIANT_PARENTS: &[&str] = &["overlays", "envs", "environments", "clusters", "stages"];
+
+/// Configuration names (`.env.NAME`, `application-NAME.yml`, `appsettings.NAME.json`,
+/// `docker-compose.NAME.yml`) that configure test runs.
+const TEST_PROFILES: &[&str] = &[
+    "test",
+    "tests",
+    "testing",
+    "e2e",
+    "it",
+    "ci",
+    "integration",
+    "integration-test",
+    "integrationtest",
+];
+
+/// Whether a file (path relative to the audited root) is test code, a test fixture, a
+/// test profile's configuration, or documentation: evidence there describes how tests
+/// or readers reach a database, not how the deployed services do, so it is not used.
+pub fn is_test_path(rel: &str) -> bool {
+    let mut parts: Vec<&str> = rel.split('/').collect();
+    let Some(name) = parts.pop() else {
+        return false;
+    };
+    let in_test_dir = parts.iter().enumerate().any(|(i, p)| {
+        TEST_DIRS.contains(&p.to_ascii_lowercase().as_str())
+            && !(i > 0 && VARIANT_PARENTS.contains(&parts[i - 1]))
+    });
+    in_test_dir || is_test_file(name)
+}
+
+fn is_test_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let (stem, ext) = lower.rsplit_once('.').unwrap_or((&lower, ""));
+    let profile = |p: &str| TEST_PROFILES.contains(&p);
+    // Test profiles of configuration files.
+    if let Some(p) = lower.strip_prefix(".env.") {
+        return profile(p);
+    }
+    if let Some(p) = stem
+        .strip_prefix("application-")
+        .or_else(|| stem.strip_prefix("bootstrap-"))
+        .filter(|_| spring::is_spring_name(name))
+    {
+        return profile(p);
+    }
+    if ext == "json"
+        && let Some(p) = stem.strip_prefix("appsettings.")
+    {
+        return profile(p);
+    }
+    if compose::is_compose_name(name) {
+        return stem.split(['.', '-']).skip(1).any(profile);
+    }
+    // Test sources by each language's naming convention.
+    match ext {
+        "go" => stem.ends_with("_test"),
+        "py" => stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest",
+        "js" | "mjs" | "cjs" | "ts" | "tsx" | "jsx" | "mts" | "cts" => {
+            stem.ends_with(".test") || stem.ends_with(".spec")
+        }
+        "java" | "kt" | "scala" | "groovy" | "cs" => {
+            let orig = name.rsplit_once('.').map_or(name, |(s, _)| s);
+            ["Test", "Tests", "IT", "Spec"]
+                .iter()
+                .any(|s| orig.ends_with(s) && orig.len() > s.len())
+        }
+        "rs" => stem.ends_with("_test") || stem == "tests",
+        "sql" => stem
+            .split(['_', '-', '.'])
+            .any(|w| matches!(w, "test" | "tests" | "testdata" | "fixture" | "fixtures")),
+        _ => false,
+    }
+}
+
 /// Decide from the file name (and its parent directory's name) which reader wants it.
 pub fn classify(name: &str, parent: &str) -> Option<Kind> {
     if name == ".env"
@@ -204,6 +304,44 @@ mod tests {
         assert_eq!(classify("logo.png", ""), None);
         assert_eq!(classify("Dockerfile", "orders"), Some(Kind::Dockerfile));
         assert_eq!(classify("pom.xml", "orders"), Some(Kind::Marker));
+    }
+
+    #[test]
+    fn test_code_fixtures_and_test_profiles_are_test_scope() {
+        for rel in [
+            "orders/src/test/resources/application-test.properties",
+            "orders/src/main/resources/application-test.yml",
+            "orders/src/test/java/shop/RepoTest.java",
+            "billing/tests/conftest.py",
+            "billing/app/test_db.py",
+            "web/src/db.spec.ts",
+            "orders/db_test.go",
+            "orders/testdata/k8s.yaml",
+            "billing/.env.test",
+            "docker-compose.test.yml",
+            "docker-compose.ci.yaml",
+            "docs/examples/.env",
+            "Orders.Api/appsettings.Testing.json",
+            "billing/seed/test_data.sql",
+        ] {
+            assert!(is_test_path(rel), "{rel}");
+        }
+        for rel in [
+            "orders/src/main/resources/application.yml",
+            "orders/src/main/resources/application-prod.yml",
+            "orders/main.go",
+            "billing/app/db.py",
+            "deploy/overlays/test/orders.yaml",
+            "environments/tests/values.yaml",
+            "docker-compose.override.yml",
+            "docker-compose.prod.yml",
+            "orders/.env",
+            "orders/.env.production",
+            "shop/Contest.java",
+            "orders/migrations/001_latest.sql",
+        ] {
+            assert!(!is_test_path(rel), "{rel}");
+        }
     }
 
     proptest::proptest! {

@@ -53,6 +53,7 @@ pub fn render(report: &Report, deny_warnings: bool) -> String {
             "notes": report.notes.len(),
             "services": report.services.len(),
             "files_read": report.files_read,
+            "test_files_skipped": report.test_files,
             "failed": report.fails(deny_warnings),
         },
         "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),

@@ -33,6 +33,8 @@ pub struct Report {
     pub datastores: Vec<String>,
     /// Files read.
     pub files_read: usize,
+    /// Test, fixture and documentation files left out of the evidence.
+    pub test_files: usize,
     /// Wall time of the audit.
     pub elapsed_ms: u128,
 }

@@ -81,9 +81,17 @@ pub fn render(report: &Report, color: bool) -> String {
         }
         s
     };
+    let skipped = if report.test_files > 0 {
+        format!(
+            " ({} of tests, fixtures or docs not used)",
+            plural(report.test_files, "file")
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "doctor: {summary}; {}, {}, {} read in {} ms",
+        "doctor: {summary}; {}, {}, {} read{skipped} in {} ms",
         plural(report.services.len(), "service"),
         plural(report.notes.len(), "note"),
         plural(report.files_read, "file"),
