@@ -575,6 +575,17 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             .flat_map(|(_, c)| c.secrets.iter().map(|s| (s.name.clone(), s.file.clone())))
             .collect();
         let interp = |v: &str| config::interpolate(v, &|k: &str| project_env.get(k).cloned());
+        // `image: postgres:${PG_VERSION:-16}` and `ports: ["127.0.0.1:${PG_PORT:-5432}:5432"]`
+        // only mean something once interpolated, like `environment`.
+        for (_, s, _) in &mut merged {
+            s.image = s.image.as_deref().map(&interp);
+            s.build = s.build.as_deref().map(&interp);
+            for p in &mut s.ports {
+                if p.spec.contains("${") {
+                    *p = readers::compose::parse_port(&interp(&p.spec), p.line);
+                }
+            }
+        }
         // Datastores first, so app hosts resolve.
         let mut apps = Vec::new();
         for (name, s, rel) in &merged {

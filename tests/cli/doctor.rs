@@ -155,6 +155,38 @@ fn test_code_test_profiles_e2e_compose_and_docs_are_not_evidence() {
 }
 
 #[test]
+fn compose_images_and_ports_are_interpolated_from_the_project_env() {
+    // Regression: `image: postgres:${PG_VERSION:-16}` made the database a service,
+    // `127.0.0.1:${MONGO_PORT:-27017}:27017` was "published on all interfaces", and
+    // `${PG_PORT:-5432}:5432` (all interfaces) was missed.
+    check_fixture(
+        "compose-interpolation",
+        &["DBPS001 billing,orders", "DBPS007 ", "DBPS008 "],
+        1,
+    );
+    let (_, v) = json_of(&fixture("compose-interpolation"), &[]);
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert!(
+        messages.contains(
+            &"database `compose:db` (postgres) is published on all interfaces (port 15432)"
+        ),
+        "{messages:#?}"
+    );
+    assert!(
+        messages.contains(
+            &"database `compose:mongo` (mongodb) has no owner: no service connects to it"
+        ),
+        "{messages:#?}"
+    );
+    assert_eq!(v["summary"]["services"], 2, "{v:#}");
+}
+
+#[test]
 fn service_configured_only_through_kubernetes_env() {
     check_fixture(
         "k8s-only",

@@ -21,7 +21,10 @@ pub struct ComposeFile {
 /// A published port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Port {
-    /// Host interface, if any (`127.0.0.1`).
+    /// The mapping in short syntax as written (`127.0.0.1:${PG_PORT:-5432}:5432`), kept so
+    /// that it can be parsed again once `${VAR}` is interpolated.
+    pub spec: String,
+    /// Host interface, if any (`127.0.0.1`); still `${…}` when it names an unset variable.
     pub host_ip: Option<String>,
     /// Host port.
     pub host_port: Option<u16>,
@@ -109,19 +112,52 @@ fn scalar_list(node: &Yaml) -> Vec<(String, u32)> {
     }
 }
 
-fn parse_port(text: &str, line: u32) -> Port {
-    let text = text.split('/').next().unwrap_or(text);
-    let (ip, rest) = if let Some(r) = text.strip_prefix('[') {
+/// Split on `:` outside `${…}`, whose `:-default` must not cut a mapping in pieces.
+fn split_colons(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '$' if chars.peek().is_some_and(|&(_, n)| n == '{') => {
+                depth += 1;
+                chars.next();
+            }
+            '}' if depth > 0 => depth -= 1,
+            ':' if depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+/// Parse a short-syntax port mapping: `[IP:][HOST:]CONTAINER[/PROTO]`, IPv6 in brackets.
+/// Call it again on the interpolated text: a part still holding `${…}` is unknown.
+pub fn parse_port(spec: &str, line: u32) -> Port {
+    let text = spec.trim();
+    let text = match text.rsplit_once('/') {
+        Some((t, proto)) if !proto.contains('}') => t,
+        _ => text,
+    };
+    let (ip, rest): (Option<&str>, Vec<&str>) = if let Some(r) = text.strip_prefix('[') {
         match r.split_once("]:") {
-            Some((ip, rest)) => (Some(ip.to_string()), rest),
-            None => (None, text),
+            Some((ip, rest)) => (Some(ip), split_colons(rest)),
+            None => (None, split_colons(text)),
         }
     } else {
-        let parts: Vec<&str> = text.split(':').collect();
-        if parts.len() == 3 {
-            (Some(parts[0].to_string()), &text[parts[0].len() + 1..])
+        let mut parts = split_colons(text);
+        if parts.len() >= 3 {
+            // `IP:HOST:CONTAINER`; an unbracketed IPv6 address keeps its colons.
+            let tail = parts.split_off(parts.len() - 2);
+            let ip_len = parts.iter().map(|p| p.len() + 1).sum::<usize>() - 1;
+            (Some(&text[..ip_len]), tail)
         } else {
-            (None, text)
+            (None, parts)
         }
     };
     let first_port = |s: &str| {
@@ -129,16 +165,38 @@ fn parse_port(text: &str, line: u32) -> Port {
             .next()
             .and_then(|p| p.trim().parse::<u16>().ok())
     };
-    let (host_port, container_port) = match rest.split_once(':') {
-        Some((h, c)) => (first_port(h), first_port(c)),
-        None => (None, first_port(rest)),
+    let (host_port, container_port) = match rest.as_slice() {
+        [h, c] => (first_port(h), first_port(c)),
+        [c] => (None, first_port(c)),
+        _ => (None, None),
     };
     Port {
-        host_ip: ip.filter(|s| !s.is_empty()),
+        spec: spec.to_string(),
+        host_ip: ip.filter(|s| !s.is_empty()).map(str::to_string),
         host_port,
         container_port,
         line,
     }
+}
+
+/// The long syntax (`target`, `published`, `host_ip`) written as the short one.
+fn long_port_spec(p: &Yaml) -> String {
+    let mut spec = String::new();
+    if let Some(ip) = p.str_at("host_ip") {
+        if ip.contains(':') && !ip.starts_with('[') {
+            spec = format!("[{ip}]:");
+        } else {
+            spec = format!("{ip}:");
+        }
+    }
+    if let Some(published) = p.str_at("published") {
+        spec.push_str(published);
+        spec.push(':');
+    } else if !spec.is_empty() {
+        spec.push(':');
+    }
+    spec.push_str(p.str_at("target").unwrap_or(""));
+    spec
 }
 
 fn environment(node: &Yaml) -> Vec<Entry> {
@@ -230,14 +288,7 @@ pub fn parse(text: &str) -> Result<ComposeFile, String> {
             for p in ports {
                 match &p.value {
                     Value::Scalar(s) => svc.ports.push(parse_port(s, p.line)),
-                    Value::Map(_) => svc.ports.push(Port {
-                        host_ip: p.str_at("host_ip").map(str::to_string),
-                        host_port: p
-                            .str_at("published")
-                            .and_then(|s| s.split('-').next()?.parse().ok()),
-                        container_port: p.str_at("target").and_then(|s| s.parse().ok()),
-                        line: p.line,
-                    }),
+                    Value::Map(_) => svc.ports.push(parse_port(&long_port_spec(p), p.line)),
                     _ => {}
                 }
             }
@@ -316,5 +367,40 @@ secrets:
         assert_eq!(db.ports[2].host_port, Some(7000));
         assert_eq!(db.aliases, ["database"]);
         assert_eq!(f.secrets[0].file.as_deref(), Some("./secrets/db_pw.txt"));
+    }
+
+    #[test]
+    fn port_mappings_with_interpolation_defaults() {
+        // Regression: `127.0.0.1:${PG_PORT:-5432}:5432` was split at the `:` of `:-` and
+        // read as published on all interfaces; `${PG_PORT:-5432}:5432` as bound to the
+        // interface `${PG_PORT`.
+        let p = |s: &str| {
+            let p = parse_port(s, 1);
+            (p.host_ip, p.host_port, p.container_port)
+        };
+        let ip = |s: &str| Some(s.to_string());
+        assert_eq!(p("5432:5432"), (None, Some(5432), Some(5432)));
+        assert_eq!(p("5432"), (None, None, Some(5432)));
+        assert_eq!(
+            p("127.0.0.1:6543:5432/tcp"),
+            (ip("127.0.0.1"), Some(6543), Some(5432))
+        );
+        assert_eq!(p("[::1]:5432:5432"), (ip("::1"), Some(5432), Some(5432)));
+        assert_eq!(p("::1:5432:5432"), (ip("::1"), Some(5432), Some(5432)));
+        assert_eq!(
+            p("127.0.0.1:${PG_PORT:-5432}:5432"),
+            (ip("127.0.0.1"), None, Some(5432))
+        );
+        assert_eq!(p("${PG_PORT:-5432}:5432"), (None, None, Some(5432)));
+        assert_eq!(
+            p("${BIND:-127.0.0.1}:${PORT:-6379}:6379"),
+            (ip("${BIND:-127.0.0.1}"), None, Some(6379))
+        );
+        assert_eq!(p("5432-5433:5432-5433"), (None, Some(5432), Some(5432)));
+        let long = parse(
+            "services:\n  db:\n    ports:\n      - target: 5432\n        published: \"${P:-7000}\"\n        host_ip: 127.0.0.1\n",
+        )
+        .unwrap();
+        assert_eq!(long.services[0].ports[0].spec, "127.0.0.1:${P:-7000}:5432");
     }
 }

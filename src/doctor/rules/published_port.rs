@@ -21,6 +21,12 @@ fn all_interfaces(ip: Option<&str>) -> bool {
     matches!(ip, None | Some("" | "0.0.0.0" | "::" | "[::]" | "*"))
 }
 
+/// `port 5432`, or `a host port` when it is chosen at run time (a bare container
+/// port, or a variable without a value).
+fn port_words(port: Option<u16>) -> String {
+    port.map_or("a host port".to_string(), |p| format!("port {p}"))
+}
+
 /// Check the graph.
 pub fn check(g: &Graph) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -33,20 +39,14 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         if open.is_empty() {
             continue;
         }
-        let ports: BTreeSet<String> = open
-            .iter()
-            .map(|p| {
-                p.port
-                    .map_or("an ephemeral port".to_string(), |p| p.to_string())
-            })
-            .collect();
+        let ports: BTreeSet<String> = open.iter().map(|p| port_words(p.port)).collect();
         let variants: BTreeSet<String> = open.iter().filter_map(|p| p.variant.clone()).collect();
         let mut services: Vec<String> = d.owner.iter().map(|&o| g.name(o).to_string()).collect();
         services.sort();
         out.push(Finding {
             rule: &RULE,
             message: format!(
-                "database `{}` ({}) is published on all interfaces (port {})",
+                "database `{}` ({}) is published on all interfaces ({})",
                 d.id,
                 d.engine.name(),
                 ports.into_iter().collect::<Vec<_>>().join(", ")
@@ -62,10 +62,7 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 .map(|p| Evidence {
                     loc: p.loc.clone(),
                     service: None,
-                    note: format!(
-                        "publishes {}",
-                        p.port.map_or("a port".to_string(), |p| format!("port {p}"))
-                    ),
+                    note: format!("publishes {}", port_words(p.port)),
                 })
                 .collect::<BTreeSet<_>>()
                 .into_iter()
@@ -106,5 +103,24 @@ mod tests {
             f[0].message,
             "database `compose:db` (postgres) is published on all interfaces (port 5433)"
         );
+    }
+
+    #[test]
+    fn a_port_chosen_at_run_time_is_worded_as_such() {
+        // Regression: the message read "(port an ephemeral port)".
+        let mut g = graph(&[]);
+        let d = ds(&mut g, "compose:db", Engine::Postgres);
+        g.datastores[d].published.push(Published {
+            ip: None,
+            port: None,
+            loc: Loc::new("c.yml", 5),
+            variant: None,
+        });
+        let f = check(&g);
+        assert_eq!(
+            f[0].message,
+            "database `compose:db` (postgres) is published on all interfaces (a host port)"
+        );
+        assert_eq!(f[0].evidence[0].note, "publishes a host port");
     }
 }
