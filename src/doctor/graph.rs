@@ -402,6 +402,27 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     };
 
     // ---- 1. Service roots ------------------------------------------------------------
+    // A directory whose Dockerfiles only customise a database image (`FROM postgres:16`
+    // plus init scripts) holds a datastore, not a service.
+    let mut db_dirs: BTreeMap<String, (Engine, Vec<Entry>)> = BTreeMap::new();
+    let mut app_dirs: BTreeSet<&str> = BTreeSet::new();
+    for f in files {
+        if let Parsed::Dockerfile(base, env) = &f.parsed {
+            let dir = parent_dir(&f.rel);
+            match base.as_deref().map_or(Engine::Unknown, image_engine) {
+                Engine::Unknown => {
+                    app_dirs.insert(dir);
+                }
+                engine => {
+                    let e = db_dirs
+                        .entry(dir.to_string())
+                        .or_insert((engine, Vec::new()));
+                    e.1.extend(env.iter().cloned());
+                }
+            }
+        }
+    }
+    db_dirs.retain(|d, _| !app_dirs.contains(d.as_str()));
     let mut root_kind: BTreeMap<String, (u8, Option<String>)> = BTreeMap::new();
     if let Some(m) = manifest {
         for s in &m.services {
@@ -420,6 +441,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         for s in &c.services {
             if let Some(ctx) = &s.build
                 && let Some(path) = readers::source::normalize(dir, ctx)
+                && !db_dirs.contains_key(&path)
             {
                 let e = root_kind.entry(path).or_insert((STRONG, None));
                 if e.1.is_none() && e.0 <= STRONG {
@@ -433,11 +455,12 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         if NOT_SERVICE_DIRS
             .iter()
             .any(|n| dir.split('/').any(|p| p == *n))
+            || db_dirs.contains_key(dir)
         {
             continue;
         }
         let strength = match f.parsed {
-            Parsed::Dockerfile(_) => STRONG,
+            Parsed::Dockerfile(..) => STRONG,
             Parsed::Marker => WEAK,
             _ => continue,
         };
@@ -600,11 +623,16 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                         .collect()
                 })
                 .unwrap_or_default();
-            let engine = s
-                .image
+            let built_db = s
+                .build
                 .as_deref()
-                .map(image_engine)
-                .unwrap_or(Engine::Unknown);
+                .and_then(|ctx| readers::source::normalize(dir, ctx))
+                .and_then(|path| db_dirs.get(&path));
+            let engine = match (s.image.as_deref().map(image_engine), built_db) {
+                (Some(e), _) if e != Engine::Unknown => e,
+                (_, Some((e, _))) => *e,
+                _ => Engine::Unknown,
+            };
             let tool = s.image.as_deref().is_some_and(is_tool_image);
             if engine != Engine::Unknown {
                 let id = if multi && !dir.is_empty() {
@@ -613,7 +641,9 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                     format!("compose:{name}")
                 };
                 let ds = b.datastore(&id, engine, true);
-                let mut env_all = env.clone();
+                // The image's own `ENV` first: compose settings override it.
+                let mut env_all: Vec<Entry> = built_db.map(|(_, e)| e.clone()).unwrap_or_default();
+                env_all.extend(env.iter().cloned());
                 for (path, _) in &s.env_files {
                     if let Some(p) = readers::source::normalize(dir, path)
                         && let Some(e) = read_entries(&p)
@@ -875,7 +905,9 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                     .map(|v| format!("env:{v}"));
                 push(&mut b, variant, entries.clone());
             }
-            Parsed::Dockerfile(entries) => push(&mut b, None, entries.clone()),
+            Parsed::Dockerfile(_, entries) if !db_dirs.contains_key(&dir) => {
+                push(&mut b, None, entries.clone())
+            }
             Parsed::Config(entries) => push(&mut b, None, entries.clone()),
             Parsed::Spring(docs) => {
                 for d in docs {
@@ -1490,9 +1522,9 @@ mod tests {
         )
         .unwrap();
         let files = vec![
-            file("billing/Dockerfile", Parsed::Dockerfile(vec![])),
+            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
             file("docker-compose.yml", Parsed::Compose(compose)),
-            file("orders/Dockerfile", Parsed::Dockerfile(vec![])),
+            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
         ];
         let g = build(Path::new("/nonexistent"), &files, None);
         let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();

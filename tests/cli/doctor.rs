@@ -187,6 +187,21 @@ fn compose_images_and_ports_are_interpolated_from_the_project_env() {
 }
 
 #[test]
+fn a_directory_building_a_database_image_is_a_datastore_not_a_service() {
+    // Regression: `db/Dockerfile` (`FROM postgres:16-alpine` plus init scripts) made
+    // `db` a service that "owned" the tables its init script creates (a DBPS002 error
+    // against `orders`), and its published port went unreported.
+    check_fixture(
+        "custom-database-image",
+        &["DBPS004 billing,orders", "DBPS007 "],
+        0,
+    );
+    let (_, v) = json_of(&fixture("custom-database-image"), &[]);
+    assert_eq!(v["datastores"], serde_json::json!(["compose:db"]), "{v:#}");
+    assert_eq!(v["summary"]["services"], 2, "{v:#}");
+}
+
+#[test]
 fn service_configured_only_through_kubernetes_env() {
     check_fixture(
         "k8s-only",

@@ -69,6 +69,31 @@ pub fn parse_dockerfile(text: &str) -> Vec<Entry> {
     out
 }
 
+/// The image the final stage of a Dockerfile is built `FROM`, following stage names
+/// (`FROM postgres:16 AS base` … `FROM base`), so a directory that only customises a
+/// database image can be told apart from a service.
+pub fn dockerfile_base(text: &str) -> Option<String> {
+    let mut stages: Vec<(Option<String>, String)> = Vec::new();
+    for raw in text.lines() {
+        let mut words = raw.split_whitespace();
+        if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
+            continue;
+        }
+        let mut words = words.skip_while(|w| w.starts_with("--"));
+        let Some(image) = words.next() else { continue };
+        let name = match (words.next(), words.next()) {
+            (Some(kw), Some(n)) if kw.eq_ignore_ascii_case("AS") => Some(n.to_ascii_lowercase()),
+            _ => None,
+        };
+        let image = stages
+            .iter()
+            .find(|(n, _)| n.as_deref() == Some(image.to_ascii_lowercase().as_str()))
+            .map_or_else(|| image.to_string(), |(_, base)| base.clone());
+        stages.push((name, image));
+    }
+    stages.pop().map(|(_, image)| image)
+}
+
 fn split_shell_words(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -160,6 +185,27 @@ mod tests {
                 ("LEGACY", "value here")
             ]
         );
+    }
+
+    #[test]
+    fn dockerfile_final_base_image() {
+        assert_eq!(
+            dockerfile_base("FROM postgres:16-alpine\nCOPY init /docker-entrypoint-initdb.d/\n")
+                .as_deref(),
+            Some("postgres:16-alpine")
+        );
+        assert_eq!(
+            dockerfile_base(
+                "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\nRUN go build\nFROM gcr.io/distroless/base\n"
+            )
+            .as_deref(),
+            Some("gcr.io/distroless/base")
+        );
+        assert_eq!(
+            dockerfile_base("from mysql:8 as db\nfrom db\n").as_deref(),
+            Some("mysql:8")
+        );
+        assert_eq!(dockerfile_base("ENV A=1\n"), None);
     }
 
     #[test]

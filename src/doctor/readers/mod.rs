@@ -49,8 +49,8 @@ pub enum Parsed {
     Kube(Vec<kubernetes::Object>),
     /// `.env` entries.
     Env(Vec<Entry>),
-    /// Dockerfile `ENV` entries.
-    Dockerfile(Vec<Entry>),
+    /// A Dockerfile: the image its final stage is built from, and its `ENV` entries.
+    Dockerfile(Option<String>, Vec<Entry>),
     /// Spring documents.
     Spring(Vec<spring::SpringDoc>),
     /// appsettings entries and the environment from the file name.
@@ -269,7 +269,10 @@ pub fn read(kind: Kind, name: &str, dir: &str, text: &str) -> Result<Parsed, Str
             }
         }
         Kind::Env => Parsed::Env(envfile::parse_env(text)),
-        Kind::Dockerfile => Parsed::Dockerfile(envfile::parse_dockerfile(text)),
+        Kind::Dockerfile => Parsed::Dockerfile(
+            envfile::dockerfile_base(text),
+            envfile::parse_dockerfile(text),
+        ),
         Kind::Spring => Parsed::Spring(spring::parse(name, text)?),
         Kind::AppSettings => {
             Parsed::AppSettings(dotnet::environment(name), dotnet::parse_json(text)?)
