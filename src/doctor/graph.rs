@@ -404,12 +404,18 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     // ---- 1. Service roots ------------------------------------------------------------
     // A directory whose Dockerfiles only customise a database image (`FROM postgres:16`
     // plus init scripts) holds a datastore, not a service.
+    // Likewise a directory that only packages a migration tool (`FROM flyway/flyway`)
+    // is part of the service it migrates (`orders-migrations`), or of none.
     let mut db_dirs: BTreeMap<String, (Engine, Vec<Entry>)> = BTreeMap::new();
+    let mut tool_dirs: BTreeSet<&str> = BTreeSet::new();
     let mut app_dirs: BTreeSet<&str> = BTreeSet::new();
     for f in files {
         if let Parsed::Dockerfile(base, env) = &f.parsed {
             let dir = parent_dir(&f.rel);
             match base.as_deref().map_or(Engine::Unknown, image_engine) {
+                Engine::Unknown if base.as_deref().is_some_and(is_tool_image) => {
+                    tool_dirs.insert(dir);
+                }
                 Engine::Unknown => {
                     app_dirs.insert(dir);
                 }
@@ -423,6 +429,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         }
     }
     db_dirs.retain(|d, _| !app_dirs.contains(d.as_str()));
+    tool_dirs.retain(|d| !app_dirs.contains(d) && !db_dirs.contains_key(*d));
     let mut root_kind: BTreeMap<String, (u8, Option<String>)> = BTreeMap::new();
     if let Some(m) = manifest {
         for s in &m.services {
@@ -442,6 +449,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             if let Some(ctx) = &s.build
                 && let Some(path) = readers::source::normalize(dir, ctx)
                 && !db_dirs.contains_key(&path)
+                && !tool_dirs.contains(path.as_str())
             {
                 let e = root_kind.entry(path).or_insert((STRONG, None));
                 if e.1.is_none() && e.0 <= STRONG {
@@ -456,6 +464,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             .iter()
             .any(|n| dir.split('/').any(|p| p == *n))
             || db_dirs.contains_key(dir)
+            || tool_dirs.contains(dir)
         {
             continue;
         }
@@ -483,18 +492,36 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     if root_kind.len() > 1 {
         root_kind.retain(|dir, (s, _)| !dir.is_empty() || *s > STRONG);
     }
-    for (dir, (_, name)) in &root_kind {
-        let name = name.clone().unwrap_or_else(|| {
-            if dir.is_empty() {
-                dir_name(&root.to_string_lossy()).to_string()
-            } else {
-                dir_name(dir).to_string()
-            }
-        });
-        let idx = b.service(&name, "directory");
+    // Migration roots (`orders-migrations`, `migrate-orders`) last, so that they join the
+    // service they migrate: one owner plus its own migration job is one service.
+    let mut named: Vec<(String, String)> = root_kind
+        .iter()
+        .map(|(dir, (_, name))| {
+            let name = name.clone().unwrap_or_else(|| {
+                if dir.is_empty() {
+                    dir_name(&root.to_string_lossy()).to_string()
+                } else {
+                    dir_name(dir).to_string()
+                }
+            });
+            (dir.clone(), name)
+        })
+        .collect();
+    named.sort_by_key(|(_, name)| !migration_bases(&norm(name)).is_empty());
+    for (dir, name) in named {
+        let idx = match b.migrated_service(&name) {
+            Some(idx) => idx,
+            None => b.service(&name, "directory"),
+        };
         b.g.services[idx].dirs.insert(dir.clone());
-        b.g.services[idx].aliases.insert(dir_name(dir).to_string());
-        b.roots.insert(dir.clone(), idx);
+        b.g.services[idx].aliases.insert(dir_name(&dir).to_string());
+        b.roots.insert(dir, idx);
+    }
+    for dir in tool_dirs {
+        if let Some(idx) = b.migrated_service(dir_name(dir)) {
+            b.g.services[idx].dirs.insert(dir.to_string());
+            b.roots.insert(dir.to_string(), idx);
+        }
     }
     if let Some(m) = manifest {
         for s in &m.services {
@@ -1248,6 +1275,22 @@ const MIGRATION_SUFFIXES: &[&str] = &[
     "-migration-job",
 ];
 
+/// The service names a migration job's name may carry: `orders-migrate` and
+/// `migrate-orders` → `orders` (normalised); empty when it is not a migration job's.
+fn migration_bases(key: &str) -> Vec<String> {
+    let suffixed = MIGRATION_SUFFIXES
+        .iter()
+        .filter_map(|suffix| key.strip_suffix(suffix));
+    let prefixed = ["migrate-", "migration-", "db-migrate-"]
+        .iter()
+        .filter_map(|prefix| key.strip_prefix(prefix));
+    suffixed
+        .chain(prefixed)
+        .filter(|base| !base.is_empty())
+        .map(norm)
+        .collect()
+}
+
 impl Builder {
     fn service(&mut self, name: &str, origin: &'static str) -> usize {
         let key = norm(name);
@@ -1267,6 +1310,17 @@ impl Builder {
         idx
     }
 
+    /// The known service a migration job or directory named `name` migrates
+    /// (`orders-migrate`, `migrate-orders` → `orders`); remembers the name.
+    fn migrated_service(&mut self, name: &str) -> Option<usize> {
+        let key = norm(name);
+        let idx = migration_bases(&key)
+            .iter()
+            .find_map(|base| self.by_name.get(base).copied())?;
+        self.by_name.insert(key, idx);
+        Some(idx)
+    }
+
     /// Match a compose service or workload to a known service by name, migration suffix or image.
     fn match_service(&mut self, name: &str, image: Option<&str>, origin: &'static str) -> usize {
         let key = norm(name);
@@ -1274,21 +1328,8 @@ impl Builder {
             self.g.services[idx].origins.insert(origin);
             return idx;
         }
-        for suffix in MIGRATION_SUFFIXES {
-            if let Some(base) = key.strip_suffix(suffix)
-                && let Some(&idx) = self.by_name.get(&norm(base))
-            {
-                self.by_name.insert(key, idx);
-                return idx;
-            }
-        }
-        for prefix in ["migrate-", "migration-", "db-migrate-"] {
-            if let Some(base) = key.strip_prefix(prefix)
-                && let Some(&idx) = self.by_name.get(&norm(base))
-            {
-                self.by_name.insert(key, idx);
-                return idx;
-            }
+        if let Some(idx) = self.migrated_service(name) {
+            return idx;
         }
         if let Some(image) = image {
             let base = norm(&image_base(image));
@@ -1556,6 +1597,39 @@ mod tests {
             orders
         );
         assert_ne!(b.match_service("billing", None, "compose"), orders);
+    }
+
+    #[test]
+    fn a_migration_directory_joins_the_service_it_migrates() {
+        // Regression: `orders-migrations/` (a Flyway image with the DDL) became its own
+        // service, so `orders` "shared" its database with it (DBPS001) and used a table
+        // "owned" by it (DBPS002).
+        let compose = readers::compose::parse(
+            "services:\n  orders:\n    build: ./orders\n    environment:\n      DATABASE_URL: postgres://o:pw@db/orders\n  orders-migrations:\n    build: ./orders-migrations\n    environment:\n      FLYWAY_URL: jdbc:postgresql://db/orders\n  reports-migrate:\n    build: ./reports-migrate\n  db:\n    image: postgres:16\n",
+        )
+        .unwrap();
+        let files = vec![
+            file("docker-compose.yml", Parsed::Compose(compose)),
+            file(
+                "migrate-billing/Dockerfile",
+                Parsed::Dockerfile(Some("node:20".into()), vec![]),
+            ),
+            file(
+                "orders-migrations/Dockerfile",
+                Parsed::Dockerfile(Some("flyway/flyway:10".into()), vec![]),
+            ),
+            file(
+                "orders/Dockerfile",
+                Parsed::Dockerfile(Some("node:20".into()), vec![]),
+            ),
+            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
+        ];
+        let g = build(Path::new("/nonexistent"), &files, None);
+        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "orders", "reports-migrate"]);
+        assert!(g.services[0].dirs.contains("migrate-billing"));
+        assert!(g.services[1].dirs.contains("orders-migrations"));
+        assert!(g.conns.iter().all(|c| c.service == 1));
     }
 
     #[test]
