@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use crate::cli::{DenyLevel, DoctorArgs, DoctorFormat};
 use crate::doctor::{self, ManifestInfo, ManifestService, Waiver, model, report, waiver};
 use crate::exit::{Exit, UsageError};
@@ -25,7 +23,7 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
             }
             let root = dir
                 .canonicalize()
-                .with_context(|| format!("resolving `{}`", dir.display()))?;
+                .map_err(|e| UsageError::new(format!("cannot resolve `{}`: {e}", dir.display())))?;
             // A manifest in the audited directory adds its services; an invalid one is
             // the user's input error, as in project mode.
             let candidate = file
@@ -50,8 +48,7 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     let mut waivers: Vec<Waiver> = Vec::new();
     let mut info = None;
     if let (Some(path), Some(m)) = (&manifest_path, &manifest) {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading `{}`", path.display()))?;
+        let text = read_input(path)?;
         let rel = rel_to(&root, path);
         waivers.extend(waiver::parse(&text, &rel, true).map_err(UsageError::new)?);
         let ports = if args.no_docker {
@@ -63,8 +60,7 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     }
     let doctor_file = root.join(waiver::FILE_NAME);
     if doctor_file.is_file() {
-        let text = std::fs::read_to_string(&doctor_file)
-            .with_context(|| format!("reading `{}`", doctor_file.display()))?;
+        let text = read_input(&doctor_file)?;
         waivers.extend(waiver::parse(&text, waiver::FILE_NAME, false).map_err(UsageError::new)?);
     }
     let report = doctor::audit(&doctor::Options {
@@ -85,6 +81,13 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     } else {
         Exit::Success
     })
+}
+
+/// Read a manifest or waiver file; one that cannot be read (or is not UTF-8) is the
+/// user's input error, exit 2 like an invalid one.
+fn read_input(path: &Path) -> Result<String, UsageError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| UsageError::new(format!("cannot read `{}`: {e}", path.display())))
 }
 
 fn rel_to(root: &Path, path: &Path) -> String {

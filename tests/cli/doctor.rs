@@ -270,6 +270,17 @@ fn a_waiver_without_a_reason_is_a_usage_error() {
 }
 
 #[test]
+fn an_unreadable_waiver_file_is_a_usage_error() {
+    // Regression: a waiver file that is not UTF-8 exited 1, as if findings had failed.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join(".dbps-doctor.yaml"), b"waivers: \xff\xfe\n").expect("write");
+    let (code, _, stderr) = doctor(&["--path", &dir.path().to_string_lossy()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(".dbps-doctor.yaml`: "), "{stderr}");
+    assert!(stderr.starts_with("error: cannot read `"), "{stderr}");
+}
+
+#[test]
 fn a_missing_directory_is_a_usage_error() {
     let (code, _, stderr) = doctor(&["--path", "/nonexistent/dbps-doctor-test"]);
     assert_eq!(code, 2);
