@@ -64,8 +64,9 @@ pub fn check(g: &Graph) -> Vec<Finding> {
     for t in g.tables.iter().filter(|t| t.create) {
         creates.entry(t.table.name.as_str()).or_default().push(t);
     }
-    // (user, owner, table display) → (uses, creates)
-    let mut hits: BTreeMap<(usize, usize, String), Hit<'_>> = BTreeMap::new();
+    // (user, owner, table name) → (uses, creates): `orders` and `public.orders` in one
+    // service's SQL reach the same table of the owner, so they are one finding.
+    let mut hits: BTreeMap<(usize, usize, &str), Hit<'_>> = BTreeMap::new();
     for u in g.tables.iter().filter(|t| !t.create) {
         let Some(creators) = creates.get(u.table.name.as_str()) else {
             continue;
@@ -97,14 +98,20 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 }
             }
             let entry = hits
-                .entry((u.service, c.service, u.table.to_string()))
+                .entry((u.service, c.service, u.table.name.as_str()))
                 .or_default();
             entry.0.push(u);
             entry.1.push(c);
         }
     }
     hits.into_iter()
-        .map(|((user, owner, table), (uses, creates))| {
+        .map(|((user, owner, _), (uses, creates))| {
+            // Named as the owner creates it (qualified if the DDL qualifies it).
+            let table = creates
+                .iter()
+                .map(|c| c.table.to_string())
+                .max_by_key(String::len)
+                .unwrap_or_default();
             let mut evidence: BTreeSet<Evidence> = uses
                 .iter()
                 .map(|u| Evidence {
@@ -169,6 +176,23 @@ mod tests {
             f[0].message,
             "service `reports` uses table `orders` owned by service `orders`"
         );
+    }
+
+    #[test]
+    fn qualified_and_unqualified_uses_of_one_table_are_one_finding() {
+        // Regression: `orders` and `public.orders` in billing's SQL were two DBPS002
+        // errors about the same table.
+        let mut g = graph(&["orders", "billing"]);
+        table(&mut g, 0, None, "orders", true);
+        table(&mut g, 1, None, "orders", false);
+        table(&mut g, 1, Some("public"), "orders", false);
+        let f = check(&g);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "service `billing` uses table `orders` owned by service `orders`"
+        );
+        assert_eq!(f[0].target.table.as_deref(), Some("orders"));
     }
 
     #[test]
