@@ -18,6 +18,20 @@ pub const RULE: Rule = Rule {
     hint: "give every service its own database user and password, so one leak or rotation touches one service",
 };
 
+/// Where a password comes from, for the message: `secret:shop/pg/password` → "password
+/// from secret `pg` (key `password`)"; `compose secret `db_pw`` → "password from compose
+/// secret `db_pw`".
+fn ref_words(r: &str) -> String {
+    for (prefix, kind) in [("secret:", "secret"), ("configmap:", "config map")] {
+        if let Some(rest) = r.strip_prefix(prefix)
+            && let [_namespace, name, key] = rest.splitn(3, '/').collect::<Vec<_>>()[..]
+        {
+            return format!("password from {kind} `{name}` (key `{key}`)");
+        }
+    }
+    format!("password from {r}")
+}
+
 /// Check the graph.
 pub fn check(g: &Graph) -> Vec<Finding> {
     let mut groups: BTreeMap<String, Vec<&ConnUse>> = BTreeMap::new();
@@ -60,7 +74,8 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         let what = if key.starts_with("ref:") {
             conns
                 .iter()
-                .find_map(|c| c.password_ref.clone())
+                .find_map(|c| c.password_ref.as_deref())
+                .map(ref_words)
                 .unwrap_or_default()
         } else if users.is_empty() {
             "password".to_string()
@@ -100,6 +115,27 @@ mod tests {
         let f = check(&g);
         assert_eq!(f.len(), 1);
         assert!(!f[0].message.contains("pw"));
+    }
+
+    #[test]
+    fn a_shared_secret_is_named_readably() {
+        // Regression: the message read "use the same database
+        // secret:default/pg-credentials/password".
+        let mut g = graph(&["orders", "billing"]);
+        let a = conn(&mut g, 0, None, Some("orders"), "a");
+        let b = conn(&mut g, 1, None, Some("billing"), "b");
+        for c in [a, b] {
+            g.conns[c].password_ref = Some("secret:default/pg-credentials/password".into());
+        }
+        let f = check(&g);
+        assert_eq!(
+            f[0].message,
+            "services `billing` and `orders` use the same database password from secret `pg-credentials` (key `password`)"
+        );
+        assert_eq!(
+            ref_words("compose secret `db_pw`"),
+            "password from compose secret `db_pw`"
+        );
     }
 
     #[test]
