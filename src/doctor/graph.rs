@@ -325,6 +325,15 @@ struct Source {
     variant: Option<String>,
     ctx: Ctx,
     entries: Vec<Entry>,
+    /// Keys written in another file than `file` (compose overrides, `env_file`, `extends`).
+    key_files: HashMap<String, String>,
+}
+
+impl Source {
+    /// The file a key is written in.
+    fn file_of(&self, key: &str) -> &str {
+        self.key_files.get(key).map_or(&self.file, String::as_str)
+    }
 }
 
 #[derive(Default)]
@@ -398,6 +407,16 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             None => std::fs::read_to_string(root.join(rel))
                 .ok()
                 .map(|t| envfile::parse_env(&t)),
+        }
+    };
+
+    // A compose file an `extends:` names, which need not be a compose file by name.
+    let load_compose = |rel: &str| -> Option<ComposeFile> {
+        match by_rel.get(rel) {
+            Some(Parsed::Compose(c)) => Some(c.clone()),
+            _ => std::fs::read_to_string(root.join(rel))
+                .ok()
+                .and_then(|t| readers::compose::parse(&t).ok()),
         }
     };
 
@@ -567,6 +586,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                     variant: None,
                     ctx: Ctx::Neutral,
                     entries,
+                    key_files: HashMap::new(),
                 });
             }
         }
@@ -618,6 +638,63 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                     }
                     None => merged.push((s.name.clone(), s.clone(), rel)),
                 }
+            }
+        }
+        // `extends`: a service inherits what its base sets and it does not override.
+        for i in 0..merged.len() {
+            let name = merged[i].0.clone();
+            let mut next = merged[i].1.extends.clone();
+            // The file the base is looked up in (`None`: this project) and its directory.
+            let mut ctx: Option<(String, ComposeFile)> = None;
+            for _ in 0..8 {
+                let Some((file, base_name)) = next.take() else {
+                    break;
+                };
+                if let Some(f) = file {
+                    let from = ctx.as_ref().map_or(dir, |(rel, _)| parent_dir(rel));
+                    ctx = readers::source::normalize(from, &f)
+                        .and_then(|rel| Some((rel.clone(), load_compose(&rel)?)));
+                }
+                let (base, base_rel) = match &ctx {
+                    Some((rel, c)) => (
+                        c.services.iter().find(|s| s.name == base_name).cloned(),
+                        rel.clone(),
+                    ),
+                    None => match merged.iter().find(|(n, _, _)| *n == base_name) {
+                        Some((_, s, rel)) => (Some(s.clone()), rel.to_string()),
+                        None => (None, String::new()),
+                    },
+                };
+                let Some(base) = base else { break };
+                let rebase = |p: &str| {
+                    readers::source::normalize(parent_dir(&base_rel), p).map(|abs| {
+                        format!(
+                            "{}{abs}",
+                            "../".repeat(dir.split('/').filter(|x| !x.is_empty()).count())
+                        )
+                    })
+                };
+                let env = env_files.entry(name.clone()).or_default();
+                for e in &base.environment {
+                    if !env.iter().any(|(_, own)| own.key == e.key) {
+                        env.push((base_rel.clone(), e.clone()));
+                    }
+                }
+                let m = &mut merged[i].1;
+                if m.image.is_none() {
+                    m.image = base.image.clone();
+                }
+                if m.build.is_none() {
+                    m.build = base.build.as_deref().and_then(&rebase);
+                }
+                for (p, line) in &base.env_files {
+                    if let Some(p) = rebase(p) {
+                        m.env_files.push((p, *line));
+                    }
+                }
+                m.secrets.extend(base.secrets.iter().cloned());
+                m.ports.extend(base.ports.iter().cloned());
+                next = base.extends.clone();
             }
         }
         let secret_files: HashMap<String, Option<String>> = pfiles
@@ -722,44 +799,43 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             } else {
                 format!("{variant}[{}]", s.profiles.join(","))
             };
-            // environment, grouped per file
-            let mut per_file: BTreeMap<&str, Vec<Entry>> = BTreeMap::new();
-            if let Some(v) = env_files.get(name.as_str()) {
-                for (f, e) in v {
-                    if let Some(interpolated) =
-                        env.iter().find(|x| x.key == e.key && x.line == e.line)
-                    {
-                        per_file
-                            .entry(f.as_str())
-                            .or_default()
-                            .push(interpolated.clone());
-                    }
-                }
-            }
-            for (f, entries) in per_file {
-                b.sources.push(Source {
-                    owner: Owner::Service(idx),
-                    file: f.to_string(),
-                    variant: Some(variant.clone()),
-                    ctx: Ctx::Compose(pidx),
-                    entries,
-                });
-            }
+            // One environment, as the container sees it: `env_file` entries, overridden
+            // by `environment` (across override and `extends` files). Each key keeps the
+            // file it is written in, so that `DB_HOST` in docker-compose.yml and `DB_NAME`
+            // in docker-compose.override.yml are still one connection.
+            let mut entries: Vec<Entry> = Vec::new();
+            let mut key_files: HashMap<String, String> = HashMap::new();
+            let mut set = |entries: &mut Vec<Entry>, file: &str, e: Entry| {
+                entries.retain(|old| old.key != e.key);
+                key_files.insert(e.key.clone(), file.to_string());
+                entries.push(e);
+            };
             for (path, line) in &s.env_files {
                 let Some(p) = readers::source::normalize(dir, path) else {
                     continue;
                 };
                 b.env_file_refs.push((idx, p.clone(), Loc::new(rel, *line)));
-                if let Some(entries) = read_entries(&p) {
-                    b.sources.push(Source {
-                        owner: Owner::Service(idx),
-                        file: p,
-                        variant: Some(variant.clone()),
-                        ctx: Ctx::Compose(pidx),
-                        entries,
-                    });
+                for e in read_entries(&p).unwrap_or_default() {
+                    set(&mut entries, &p, e);
                 }
             }
+            if let Some(v) = env_files.get(name.as_str()) {
+                for (f, e) in v {
+                    if let Some(interpolated) =
+                        env.iter().find(|x| x.key == e.key && x.line == e.line)
+                    {
+                        set(&mut entries, f, interpolated.clone());
+                    }
+                }
+            }
+            b.sources.push(Source {
+                owner: Owner::Service(idx),
+                file: rel.to_string(),
+                variant: Some(variant.clone()),
+                ctx: Ctx::Compose(pidx),
+                entries,
+                key_files,
+            });
             for (target, line) in &s.depends_on {
                 if let Some(&ds) = b.compose_alias[pidx].get(&target.to_ascii_lowercase()) {
                     b.g.datastores[ds].dependants.insert(idx);
@@ -907,6 +983,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                 variant: Some("kubernetes".into()),
                 ctx: Ctx::Kube(o.namespace.clone()),
                 entries,
+                key_files: HashMap::new(),
             });
         }
     }
@@ -922,6 +999,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                 variant,
                 ctx: Ctx::Neutral,
                 entries,
+                key_files: HashMap::new(),
             });
         };
         match &f.parsed {
@@ -997,11 +1075,11 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             b.g.admin_keys.push(AdminKey {
                 service,
                 key: e.key.clone(),
-                loc: Loc::new(&src.file, e.line),
+                loc: Loc::new(src.file_of(&e.key), e.line),
             });
         }
         for e in &src.entries {
-            b.check_var(service, &e.key, Loc::new(&src.file, e.line));
+            b.check_var(service, &e.key, Loc::new(src.file_of(&e.key), e.line));
         }
     }
     for f in files {
@@ -1021,6 +1099,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                         variant: None,
                         ctx: Ctx::Neutral,
                         entries: Vec::new(),
+                        key_files: HashMap::new(),
                     };
                     let c = ConnFound {
                         spec: spec.clone(),
@@ -1517,7 +1596,10 @@ impl Builder {
             user: c.spec.user.clone(),
             password: c.spec.password.clone(),
             password_ref: c.spec.password_ref.clone(),
-            loc: Loc::new(&src.file, c.line),
+            loc: Loc::new(
+                src.file_of(c.keys.first().map_or("", String::as_str)),
+                c.line,
+            ),
             variant: src.variant.clone(),
             via: c.keys.join(" + "),
         });

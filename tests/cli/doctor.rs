@@ -202,6 +202,33 @@ fn a_directory_building_a_database_image_is_a_datastore_not_a_service() {
 }
 
 #[test]
+fn compose_override_and_extends_are_merged_per_key() {
+    // Regression: an override file setting only `DB_NAME` was read apart from the base
+    // file's `DB_HOST`, so the shared database went unseen; `extends` was ignored.
+    check_fixture(
+        "compose-override-extends",
+        &["DBPS001 billing,orders", "DBPS004 billing,orders,reports"],
+        1,
+    );
+    let (_, v) = json_of(&fixture("compose-override-extends"), &[]);
+    let evidence: Vec<String> = v["findings"][1]["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .map(|e| format!("{}:{}", e["file"].as_str().unwrap_or("?"), e["line"]))
+        .collect();
+    assert_eq!(
+        evidence,
+        [
+            "common.yml:9",
+            "docker-compose.yml:5",
+            "docker-compose.yml:11"
+        ],
+        "{v:#}"
+    );
+}
+
+#[test]
 fn service_configured_only_through_kubernetes_env() {
     check_fixture(
         "k8s-only",

@@ -72,6 +72,8 @@ pub struct ComposeService {
     pub aliases: Vec<String>,
     /// `profiles:`.
     pub profiles: Vec<String>,
+    /// `extends:` as (file, service); no file means this project.
+    pub extends: Option<(Option<String>, String)>,
 }
 
 /// Whether a file name is a compose file.
@@ -306,6 +308,15 @@ pub fn parse(text: &str) -> Result<ComposeFile, String> {
                 }
             }
         }
+        svc.extends = match v.get("extends") {
+            Some(e) => match e.as_str() {
+                Some(base) => Some((None, base.to_string())),
+                None => e
+                    .str_at("service")
+                    .map(|base| (e.str_at("file").map(str::to_string), base.to_string())),
+            },
+            None => None,
+        };
         if let Some(p) = v.get("profiles") {
             svc.profiles = scalar_list(p).into_iter().map(|(p, _)| p).collect();
         }
@@ -367,6 +378,19 @@ secrets:
         assert_eq!(db.ports[2].host_port, Some(7000));
         assert_eq!(db.aliases, ["database"]);
         assert_eq!(f.secrets[0].file.as_deref(), Some("./secrets/db_pw.txt"));
+    }
+
+    #[test]
+    fn extends_short_and_long_form() {
+        let f = parse(
+            "services:\n  a:\n    extends: base\n  b:\n    extends:\n      file: ../common.yml\n      service: with-db\n",
+        )
+        .unwrap();
+        assert_eq!(f.services[0].extends, Some((None, "base".to_string())));
+        assert_eq!(
+            f.services[1].extends,
+            Some((Some("../common.yml".to_string()), "with-db".to_string()))
+        );
     }
 
     #[test]
