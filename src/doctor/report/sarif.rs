@@ -19,15 +19,16 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
+/// A path as a URI reference (RFC 3986): unreserved characters, `/` and the
+/// sub-delimiters stay, everything else (spaces, `%`, `#`, `?`, `[`, non-ASCII bytes)
+/// is percent-encoded, so `docs/café/.env` and `a b/#1.yml` are valid `uri`s.
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
+    for &b in path.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=:@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
@@ -170,4 +171,19 @@ pub fn render(report: &Report, root: &Path) -> String {
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded_rfc_3986() {
+        // Regression: non-ASCII and `[`/`]` in paths were written raw, which is not a
+        // valid SARIF `uri`.
+        assert_eq!(uri("orders/.env"), "orders/.env");
+        assert_eq!(uri("a b/#1?.yml"), "a%20b/%231%3F.yml");
+        assert_eq!(uri("docs/café/[x].env"), "docs/caf%C3%A9/%5Bx%5D.env");
+        assert_eq!(uri("100%.sql"), "100%25.sql");
+    }
 }
