@@ -511,6 +511,24 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     if root_kind.len() > 1 {
         root_kind.retain(|dir, (s, _)| !dir.is_empty() || *s > STRONG);
     }
+    // A compose service name names its build directory only while it is unique: per-service
+    // compose files all call their service `app` (`build: .`), and those directories are
+    // different services, named after the directory.
+    let mut compose_names: HashMap<String, usize> = HashMap::new();
+    for (strength, name) in root_kind.values() {
+        if let (STRONG, Some(n)) = (*strength, name) {
+            *compose_names.entry(norm(n)).or_default() += 1;
+        }
+    }
+    for (strength, name) in root_kind.values_mut() {
+        if *strength == STRONG
+            && name
+                .as_ref()
+                .is_some_and(|n| compose_names.get(&norm(n)).is_some_and(|&c| c > 1))
+        {
+            *name = None;
+        }
+    }
     // Migration roots (`orders-migrations`, `migrate-orders`) last, so that they join the
     // service they migrate: one owner plus its own migration job is one service.
     let mut named: Vec<(String, String)> = root_kind
@@ -1712,6 +1730,40 @@ mod tests {
         assert!(g.services[0].dirs.contains("migrate-billing"));
         assert!(g.services[1].dirs.contains("orders-migrations"));
         assert!(g.conns.iter().all(|c| c.service == 1));
+    }
+
+    #[test]
+    fn per_service_compose_files_naming_every_service_app_stay_separate() {
+        // Regression: `orders/docker-compose.yml` and `billing/docker-compose.yml` both
+        // defining `app: {build: .}` merged orders and billing into one service `app`,
+        // hiding every violation between them.
+        let compose = |db: &str| {
+            readers::compose::parse(&format!(
+                "services:\n  app:\n    build: .\n    environment:\n      DATABASE_URL: postgres://u:pw@db/{db}\n  db:\n    image: postgres:16\n"
+            ))
+            .unwrap()
+        };
+        let files = vec![
+            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
+            file(
+                "billing/docker-compose.yml",
+                Parsed::Compose(compose("billing")),
+            ),
+            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
+            file(
+                "orders/docker-compose.yml",
+                Parsed::Compose(compose("orders")),
+            ),
+        ];
+        let g = build(Path::new("/nonexistent"), &files, None);
+        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "orders"]);
+        let by_service: Vec<_> = g
+            .conns
+            .iter()
+            .map(|c| (g.name(c.service), c.database.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(by_service, [("billing", "billing"), ("orders", "orders")]);
     }
 
     #[test]
