@@ -99,7 +99,21 @@ pub fn read_one(path: &Path, rel: &str, kind: Kind) -> Result<Option<Parsed>, St
     if kind == Kind::Marker {
         return Ok(Some(Parsed::Marker));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    // Size first: a multi-gigabyte dump must not be read into memory to be skipped.
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > MAX_FILE {
+        return Err(format!(
+            "skipped: larger than {} MiB",
+            MAX_FILE / 1024 / 1024
+        ));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, MAX_FILE + 1),
+        &mut bytes,
+    )
+    .map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > MAX_FILE {
         return Err(format!(
             "skipped: larger than {} MiB",
@@ -116,6 +130,16 @@ pub fn read_one(path: &Path, rel: &str, kind: Kind) -> Result<Option<Parsed>, St
     let name = rel.rsplit('/').next().unwrap_or(rel);
     let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
     readers::read(kind, name, dir, &text).map(Some)
+}
+
+/// Whether a symbolic link resolves to a regular file under `root` (never a device,
+/// a directory, or anything outside the audited tree).
+fn links_to_file_inside(link: &Path, root: &Path) -> bool {
+    let Ok(target) = std::fs::canonicalize(link) else {
+        return false;
+    };
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    target.starts_with(&root) && std::fs::metadata(&target).is_ok_and(|m| m.is_file())
 }
 
 /// A walker thread's results, handed over once when the thread's visitor is dropped.
@@ -177,7 +201,14 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
             let Ok(entry) = entry else {
                 return WalkState::Continue;
             };
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let is_file = match entry.file_type() {
+                Some(t) if t.is_file() => true,
+                // A linked file (`orders/.env -> ../shared.env`) is read when it stays
+                // inside the audited tree; linked directories are never followed.
+                Some(t) if t.is_symlink() => links_to_file_inside(entry.path(), root),
+                _ => false,
+            };
+            if !is_file {
                 return WalkState::Continue;
             }
             let name = entry.file_name().to_string_lossy();
@@ -215,5 +246,52 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
         notes,
         files_read: count.into_inner(),
         test_files: tests.into_inner(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linked_files_inside_the_tree_are_read_and_loops_and_outside_links_are_not() {
+        // Regression: `orders/.env -> ../shared.env` was silently skipped.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().canonicalize().expect("root");
+        std::fs::create_dir_all(root.join("orders")).expect("mkdir");
+        std::fs::write(root.join("orders/Dockerfile"), "FROM node:20\n").expect("write");
+        std::fs::write(
+            root.join("shared.env"),
+            "DATABASE_URL=postgres://a:b@db/x\n",
+        )
+        .expect("write");
+        let outside = tempfile::NamedTempFile::new().expect("outside");
+        std::fs::write(outside.path(), "DATABASE_URL=postgres://a:b@db/secret\n").expect("write");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::symlink;
+            symlink("../shared.env", root.join("orders/.env")).expect("link");
+            symlink(outside.path(), root.join("orders/.env.production")).expect("link");
+            symlink("..", root.join("orders/loop")).expect("link");
+            symlink("/dev/zero", root.join("orders/.env.staging")).expect("link");
+            let walked = walk(&root, 2);
+            let rels: Vec<&str> = walked.files.iter().map(|f| f.rel.as_str()).collect();
+            assert_eq!(rels, ["orders/.env", "orders/Dockerfile", "shared.env"]);
+        }
+    }
+
+    #[test]
+    fn oversized_files_are_a_note_without_being_read_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big.sql");
+        let f = std::fs::File::create(&path).expect("create");
+        f.set_len(MAX_FILE + 1).expect("sparse file");
+        let err = read_one(
+            &path,
+            "big.sql",
+            Kind::Source(crate::doctor::lexer::Lang::Sql),
+        )
+        .expect_err("too large");
+        assert_eq!(err, "skipped: larger than 8 MiB");
     }
 }
