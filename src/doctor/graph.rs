@@ -1156,33 +1156,17 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         }
     }
     for (service, path, loc) in std::mem::take(&mut b.env_file_refs) {
-        if let Some(owner) = b.owner(&Owner::Dir(parent_dir(&path).to_string()))
-            && owner != service
-        {
-            b.g.foreign.push(ForeignRef {
-                service,
-                owner,
-                what: format!("env file `{path}`"),
-                loc,
-            });
-        }
+        let owner = b.owner(&Owner::Dir(parent_dir(&path).to_string()));
+        b.borrowed(service, owner, || format!("env file `{path}`"), loc);
     }
     for (service, name, secret, is_db, loc) in std::mem::take(&mut b.object_refs) {
         let w = config::words(&name);
         if !(secret || is_db || config::is_db_key(&w)) {
             continue;
         }
-        if let Some(owner) = b.owner_by_prefix(&w)
-            && owner != service
-        {
-            let kind = if secret { "secret" } else { "config map" };
-            b.g.foreign.push(ForeignRef {
-                service,
-                owner,
-                what: format!("{kind} `{name}`"),
-                loc,
-            });
-        }
+        let kind = if secret { "secret" } else { "config map" };
+        let owner = b.owner_by_prefix(&w);
+        b.borrowed(service, owner, || format!("{kind} `{name}`"), loc);
     }
     dedup(&mut b.g);
     b.g
@@ -1508,13 +1492,23 @@ impl Builder {
         if !config::is_db_key(&w) {
             return;
         }
-        if let Some(owner) = self.owner_by_prefix(&w)
-            && owner != service
-        {
+        let owner = self.owner_by_prefix(&w);
+        self.borrowed(service, owner, || format!("variable `{key}`"), loc);
+    }
+
+    /// Record that `service` uses configuration `what` owned by `owner`, unless it is its own.
+    fn borrowed(
+        &mut self,
+        service: usize,
+        owner: Option<usize>,
+        what: impl FnOnce() -> String,
+        loc: Loc,
+    ) {
+        if let Some(owner) = owner.filter(|&o| o != service) {
             self.g.foreign.push(ForeignRef {
                 service,
                 owner,
-                what: format!("variable `{key}`"),
+                what: what(),
                 loc,
             });
         }

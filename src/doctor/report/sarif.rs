@@ -71,12 +71,7 @@ fn result(f: &Finding) -> Value {
     let mut locations = Vec::new();
     let mut related = Vec::new();
     for (i, e) in f.evidence.iter().enumerate() {
-        let who = e
-            .service
-            .as_deref()
-            .map(|s| format!("{s}: "))
-            .unwrap_or_default();
-        let text = format!("{who}{}", e.note);
+        let text = e.text();
         if i == 0 {
             locations.push(location(&e.loc, Some(&text), None));
         } else {

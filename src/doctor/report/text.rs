@@ -27,17 +27,12 @@ pub fn render(report: &Report, color: bool) -> String {
             waived
         );
         for e in &f.evidence {
-            let who = e
-                .service
-                .as_deref()
-                .map(|s| format!("{s}: "))
-                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {} {}  {who}{}",
+                "  {} {}  {}",
                 paint("-->", Style::Dim, color),
                 e.loc,
-                e.note
+                e.text()
             );
         }
         if !f.variants.is_empty() {

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Evidence, Finding, Rule, Severity, Target, conn_evidence, variants};
+use super::{Evidence, Finding, Rule, Severity, Target, server_target};
 use crate::doctor::graph::{ConnUse, Graph};
 use crate::doctor::model::Engine;
 
@@ -49,22 +49,17 @@ pub fn check(g: &Graph) -> Vec<Finding> {
     let mut out = Vec::new();
     for ((svc, ds, user), conns) in groups {
         let on = ds.map(|d| format!(" to `{}`", g.ds(d))).unwrap_or_default();
-        out.push(Finding {
-            rule: &RULE,
-            message: format!(
+        out.push(Finding::from_conns(
+            g,
+            &RULE,
+            format!(
                 "service `{}` connects{on} as administrator `{user}`",
                 g.name(svc)
             ),
-            services: vec![g.name(svc).to_string()],
-            target: Target {
-                server: ds.map(|d| g.ds(d).to_string()),
-                engine: ds.map(|d| g.datastores[d].engine.name().to_string()),
-                ..Target::default()
-            },
-            evidence: conn_evidence(g, conns.iter().copied()),
-            variants: variants(conns.iter().copied()),
-            waived: None,
-        });
+            vec![g.name(svc).to_string()],
+            ds.map_or_else(Target::default, |d| server_target(g, d)),
+            &conns,
+        ));
     }
     let mut keys: BTreeMap<(usize, &str), BTreeSet<Evidence>> = BTreeMap::new();
     for k in &g.admin_keys {
@@ -77,18 +72,17 @@ pub fn check(g: &Graph) -> Vec<Finding> {
             });
     }
     for ((svc, key), evidence) in keys {
-        out.push(Finding {
-            rule: &RULE,
-            message: format!(
+        out.push(Finding::new(
+            &RULE,
+            format!(
                 "service `{}` is given the administrator password `{key}`",
                 g.name(svc)
             ),
-            services: vec![g.name(svc).to_string()],
-            target: Target::default(),
-            evidence: evidence.into_iter().collect(),
-            variants: Vec::new(),
-            waived: None,
-        });
+            vec![g.name(svc).to_string()],
+            Target::default(),
+            evidence.into_iter().collect(),
+            Vec::new(),
+        ));
     }
     out
 }

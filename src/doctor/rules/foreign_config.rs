@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Evidence, Finding, Rule, Severity, Target};
+use super::{Evidence, Finding, Rule, Severity, Target, join_and, service_names};
 use crate::doctor::graph::Graph;
 
 /// The rule.
@@ -37,25 +37,20 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         .into_iter()
         .map(|((svc, owner), (whats, evidence))| {
             let whats: Vec<&str> = whats.into_iter().collect();
-            let what = match whats.len() {
-                1 => whats[0].to_string(),
-                n => format!("{} and {}", whats[..n - 1].join(", "), whats[n - 1]),
-            };
-            let mut services = vec![g.name(svc).to_string(), g.name(owner).to_string()];
-            services.sort();
-            Finding {
-                rule: &RULE,
-                message: format!(
+            let what = join_and(&whats);
+            let services = service_names(g, [svc, owner]);
+            Finding::new(
+                &RULE,
+                format!(
                     "service `{}` reads service `{}`'s {what}",
                     g.name(svc),
                     g.name(owner)
                 ),
                 services,
-                target: Target::default(),
-                evidence: evidence.into_iter().collect(),
-                variants: Vec::new(),
-                waived: None,
-            }
+                Target::default(),
+                evidence.into_iter().collect(),
+                Vec::new(),
+            )
         })
         .collect()
 }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Evidence, Finding, Rule, Severity, Target};
+use super::{Evidence, Finding, Rule, Severity, Target, service_names};
 use crate::doctor::graph::{Graph, TableUse};
 
 /// The rule.
@@ -125,24 +125,22 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 service: Some(g.name(owner).to_string()),
                 note: format!("creates table `{}`", c.table),
             }));
-            let mut services = vec![g.name(user).to_string(), g.name(owner).to_string()];
-            services.sort();
-            Finding {
-                rule: &RULE,
-                message: format!(
+            let services = service_names(g, [user, owner]);
+            Finding::new(
+                &RULE,
+                format!(
                     "service `{}` uses table `{table}` owned by service `{}`",
                     g.name(user),
                     g.name(owner)
                 ),
                 services,
-                target: Target {
+                Target {
                     table: Some(table),
                     ..Target::default()
                 },
-                evidence: evidence.into_iter().collect(),
-                variants: Vec::new(),
-                waived: None,
-            }
+                evidence.into_iter().collect(),
+                Vec::new(),
+            )
         })
         .collect()
 }

@@ -71,6 +71,16 @@ pub struct Evidence {
     pub note: String,
 }
 
+impl Evidence {
+    /// `service: note`, or just the note when no service is involved.
+    pub fn text(&self) -> String {
+        match &self.service {
+            Some(s) => format!("{s}: {}", self.note),
+            None => self.note.clone(),
+        }
+    }
+}
+
 /// The datastore a finding is about, at the levels known.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Target {
@@ -113,6 +123,45 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// An unwaived finding of `rule`.
+    pub(crate) fn new(
+        rule: &'static Rule,
+        message: String,
+        services: Vec<String>,
+        target: Target,
+        evidence: Vec<Evidence>,
+        variants: Vec<String>,
+    ) -> Self {
+        Self {
+            rule,
+            message,
+            services,
+            target,
+            evidence,
+            variants,
+            waived: None,
+        }
+    }
+
+    /// A finding whose evidence and variants are the connections behind it.
+    pub(crate) fn from_conns(
+        g: &Graph,
+        rule: &'static Rule,
+        message: String,
+        services: Vec<String>,
+        target: Target,
+        conns: &[&ConnUse],
+    ) -> Self {
+        Self::new(
+            rule,
+            message,
+            services,
+            target,
+            conn_evidence(g, conns.iter().copied()),
+            variants(conns.iter().copied()),
+        )
+    }
+
     /// Whether it counts towards the exit code at `deny_warnings`.
     pub fn fails(&self, deny_warnings: bool) -> bool {
         self.waived.is_none()
@@ -154,13 +203,40 @@ pub fn run_all(g: &Graph) -> Vec<Finding> {
     out
 }
 
+/// Comma-joined with a final "and": `a, b and c`.
+pub(crate) fn join_and<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
 /// Backquoted, comma-joined names: `` `a`, `b` and `c` ``.
 pub(crate) fn list(names: &[String]) -> String {
     let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-    match quoted.len() {
-        0 => String::new(),
-        1 => quoted[0].clone(),
-        n => format!("{} and {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    join_and(&quoted)
+}
+
+/// The sorted names of services.
+pub(crate) fn service_names(g: &Graph, services: impl IntoIterator<Item = usize>) -> Vec<String> {
+    let mut names: Vec<String> = services
+        .into_iter()
+        .map(|s| g.name(s).to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// A finding's target when it is about a whole server.
+pub(crate) fn server_target(g: &Graph, ds: usize) -> Target {
+    Target {
+        server: Some(g.ds(ds).to_string()),
+        engine: g.datastores.get(ds).map(|d| d.engine.name().to_string()),
+        ..Target::default()
     }
 }
 
@@ -293,5 +369,7 @@ mod tests {
             list(&["a".into(), "b".into(), "c".into()]),
             "`a`, `b` and `c`"
         );
+        assert_eq!(join_and::<&str>(&[]), "");
+        assert_eq!(join_and(&["x", "y"]), "x and y");
     }
 }

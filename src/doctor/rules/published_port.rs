@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Evidence, Finding, Rule, Severity, Target};
+use super::{Evidence, Finding, Rule, Severity, server_target, service_names};
 use crate::doctor::graph::Graph;
 
 /// The rule.
@@ -30,7 +30,7 @@ fn port_words(port: Option<u16>) -> String {
 /// Check the graph.
 pub fn check(g: &Graph) -> Vec<Finding> {
     let mut out = Vec::new();
-    for d in g.datastores.iter().filter(|d| d.declared) {
+    for (idx, d) in g.datastores.iter().enumerate().filter(|(_, d)| d.declared) {
         let open: Vec<_> = d
             .published
             .iter()
@@ -41,24 +41,17 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         }
         let ports: BTreeSet<String> = open.iter().map(|p| port_words(p.port)).collect();
         let variants: BTreeSet<String> = open.iter().filter_map(|p| p.variant.clone()).collect();
-        let mut services: Vec<String> = d.owner.iter().map(|&o| g.name(o).to_string()).collect();
-        services.sort();
-        out.push(Finding {
-            rule: &RULE,
-            message: format!(
+        out.push(Finding::new(
+            &RULE,
+            format!(
                 "database `{}` ({}) is published on all interfaces ({})",
                 d.id,
                 d.engine.name(),
                 ports.into_iter().collect::<Vec<_>>().join(", ")
             ),
-            services,
-            target: Target {
-                server: Some(d.id.clone()),
-                engine: Some(d.engine.name().to_string()),
-                ..Target::default()
-            },
-            evidence: open
-                .iter()
+            service_names(g, d.owner),
+            server_target(g, idx),
+            open.iter()
                 .map(|p| Evidence {
                     loc: p.loc.clone(),
                     service: None,
@@ -67,9 +60,8 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect(),
-            variants: variants.into_iter().collect(),
-            waived: None,
-        });
+            variants.into_iter().collect(),
+        ));
     }
     out
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Rule, Severity, Target, conn_evidence, list, variants};
+use super::{Finding, Rule, Severity, Target, list, service_names};
 use crate::doctor::graph::{ConnUse, Graph};
 
 /// The rule.
@@ -68,8 +68,7 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         if shares_one {
             continue;
         }
-        let mut names: Vec<String> = services.iter().map(|&s| g.name(s).to_string()).collect();
-        names.sort();
+        let names = service_names(g, services.iter().copied());
         let users: BTreeSet<&str> = conns.iter().filter_map(|c| c.user.as_deref()).collect();
         let what = if key.starts_with("ref:") {
             conns
@@ -85,15 +84,14 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                 list(&users.iter().map(|u| u.to_string()).collect::<Vec<_>>())
             )
         };
-        out.push(Finding {
-            rule: &RULE,
-            message: format!("services {} use the same database {what}", list(&names)),
-            services: names,
-            target: Target::default(),
-            evidence: conn_evidence(g, conns.iter().copied()),
-            variants: variants(conns.iter().copied()),
-            waived: None,
-        });
+        out.push(Finding::from_conns(
+            g,
+            &RULE,
+            format!("services {} use the same database {what}", list(&names)),
+            names,
+            Target::default(),
+            &conns,
+        ));
     }
     out
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Rule, Severity, Target, conn_evidence, list, variants};
+use super::{Finding, Rule, Severity, list, server_target, service_names};
 use crate::doctor::graph::{ConnUse, Graph};
 
 /// The rule.
@@ -59,8 +59,7 @@ pub fn check(g: &Graph) -> Vec<Finding> {
             if services.len() < 2 {
                 continue;
             }
-            let mut names: Vec<String> = services.iter().map(|&s| g.name(s).to_string()).collect();
-            names.sort();
+            let names = service_names(g, services.iter().copied());
             let involved: Vec<&ConnUse> = conns
                 .iter()
                 .filter(|c| services.contains(&c.service))
@@ -73,28 +72,24 @@ pub fn check(g: &Graph) -> Vec<Finding> {
             } else {
                 format!("schema `{db}.{schema}`")
             };
-            out.push(Finding {
-                rule: &RULE,
-                message: format!(
+            let mut target = server_target(g, ds);
+            target.database = Some(if schema == DEFAULT_SCHEMA {
+                db.to_string()
+            } else {
+                format!("{db}.{schema}")
+            });
+            out.push(Finding::from_conns(
+                g,
+                &RULE,
+                format!(
                     "services {} use the same {what} on `{}` ({engine})",
                     list(&names),
                     g.ds(ds)
                 ),
-                services: names,
-                target: Target {
-                    server: Some(g.ds(ds).to_string()),
-                    engine: Some(engine.to_string()),
-                    database: Some(if schema == DEFAULT_SCHEMA {
-                        db.to_string()
-                    } else {
-                        format!("{db}.{schema}")
-                    }),
-                    table: None,
-                },
-                evidence: conn_evidence(g, involved.iter().copied()),
-                variants: variants(involved.iter().copied()),
-                waived: None,
-            });
+                names,
+                target,
+                &involved,
+            ));
         }
     }
     out

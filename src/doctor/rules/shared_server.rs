@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Finding, Rule, Severity, Target, conn_evidence, list, variants};
+use super::{Finding, Rule, Severity, list, server_target, service_names};
 use crate::doctor::graph::{ConnUse, Graph};
 
 /// The rule.
@@ -53,26 +53,20 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         if common.is_some_and(|c| !c.is_empty()) {
             continue;
         }
-        let mut names: Vec<String> = keys.keys().map(|&s| g.name(s).to_string()).collect();
-        names.sort();
+        let names = service_names(g, keys.keys().copied());
         let engine = g.datastores[ds].engine.name();
-        out.push(Finding {
-            rule: &RULE,
-            message: format!(
+        out.push(Finding::from_conns(
+            g,
+            &RULE,
+            format!(
                 "services {} keep separate databases on the same server `{}` ({engine})",
                 list(&names),
                 g.ds(ds)
             ),
-            services: names,
-            target: Target {
-                server: Some(g.ds(ds).to_string()),
-                engine: Some(engine.to_string()),
-                ..Target::default()
-            },
-            evidence: conn_evidence(g, conns.iter().copied()),
-            variants: variants(conns.iter().copied()),
-            waived: None,
-        });
+            names,
+            server_target(g, ds),
+            &conns,
+        ));
     }
     out
 }

@@ -2,7 +2,7 @@
 //! Kubernetes workload running a database image) that no service connects to.
 //! `depends_on` alone is not a connection; it is mentioned to help find the owner.
 
-use super::{Evidence, Finding, Rule, Severity, Target, list};
+use super::{Evidence, Finding, Rule, Severity, list, server_target, service_names};
 use crate::doctor::graph::Graph;
 
 /// The rule.
@@ -21,32 +21,22 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         if !d.declared || d.owner.is_some() || g.conns.iter().any(|c| c.datastore == Some(idx)) {
             continue;
         }
-        let mut dependants: Vec<String> = d
-            .dependants
-            .iter()
-            .map(|&s| g.name(s).to_string())
-            .collect();
-        dependants.sort();
+        let dependants = service_names(g, d.dependants.iter().copied());
         let suffix = if dependants.is_empty() {
             String::new()
         } else {
             format!(" (only `depends_on` from {})", list(&dependants))
         };
-        out.push(Finding {
-            rule: &RULE,
-            message: format!(
+        out.push(Finding::new(
+            &RULE,
+            format!(
                 "database `{}` ({}) has no owner: no service connects to it{suffix}",
                 d.id,
                 d.engine.name()
             ),
-            services: Vec::new(),
-            target: Target {
-                server: Some(d.id.clone()),
-                engine: Some(d.engine.name().to_string()),
-                ..Target::default()
-            },
-            evidence: d
-                .loc
+            Vec::new(),
+            server_target(g, idx),
+            d.loc
                 .iter()
                 .map(|l| Evidence {
                     loc: l.clone(),
@@ -54,9 +44,8 @@ pub fn check(g: &Graph) -> Vec<Finding> {
                     note: "declared here".into(),
                 })
                 .collect(),
-            variants: d.variant.iter().cloned().collect(),
-            waived: None,
-        });
+            d.variant.iter().cloned().collect(),
+        ));
     }
     out
 }
