@@ -45,6 +45,15 @@ fn servers_of(g: &Graph, svc: usize) -> BTreeSet<usize> {
         .collect()
 }
 
+/// The logical databases a service is known to connect to: (server, database).
+fn databases_of(g: &Graph, svc: usize) -> BTreeSet<(usize, &str)> {
+    g.conns
+        .iter()
+        .filter(|c| c.service == svc)
+        .filter_map(|c| Some((c.datastore?, c.database.as_deref()?)))
+        .collect()
+}
+
 fn compatible(g: &Graph, created: &TableUse, used: &TableUse) -> bool {
     match (&created.table.qualifier, &used.table.qualifier) {
         (_, None) => true,
@@ -86,6 +95,17 @@ pub fn check(g: &Graph) -> Vec<Finding> {
         {
             let (us, them) = (servers_of(g, u.service), servers_of(g, c.service));
             if !us.is_empty() && !them.is_empty() && us.is_disjoint(&them) {
+                continue;
+            }
+            // Separate databases on one server: a name the user does not qualify with the
+            // owner's database reaches a table of its own database.
+            let (ud, od) = (databases_of(g, u.service), databases_of(g, c.service));
+            let names_owner_db = u
+                .table
+                .qualifier
+                .as_deref()
+                .is_some_and(|q| od.iter().any(|&(_, db)| db == q));
+            if !ud.is_empty() && !od.is_empty() && ud.is_disjoint(&od) && !names_owner_db {
                 continue;
             }
             if u.table.qualifier.is_none() && c.table.qualifier.is_none() {
@@ -212,6 +232,22 @@ mod tests {
         table(&mut g, 0, None, "customers", true);
         table(&mut g, 1, None, "customers", false);
         assert!(check(&g).is_empty());
+    }
+
+    #[test]
+    fn separate_databases_on_one_server_have_separate_tables() {
+        // Regression: `orders` (database `orders`) creates `users`; `billing` (database
+        // `billing` on the same server) reads its own `users`: a DBPS002 error.
+        let mut g = graph(&["orders", "billing"]);
+        let d = ds(&mut g, "compose:db", Engine::Postgres);
+        conn(&mut g, 0, Some(d), Some("orders"), "x");
+        conn(&mut g, 1, Some(d), Some("billing"), "y");
+        table(&mut g, 0, None, "users", true);
+        table(&mut g, 1, None, "users", false);
+        assert!(check(&g).is_empty());
+        // MySQL-style `orders.users` names the owner's database: still foreign.
+        table(&mut g, 1, Some("orders"), "users", false);
+        assert_eq!(check(&g).len(), 1);
     }
 
     #[test]
