@@ -118,6 +118,15 @@ pub fn parse(text: &str) -> Result<Vec<Object>, String> {
     for doc in &docs {
         collect(doc, &mut out);
     }
+    // A Helm/Go template that happens to be valid YAML names its objects
+    // `{{ .Release.Name }}-app`: every chart would become one service of that name.
+    if out.iter().any(|o| o.name.contains("{{")) {
+        return Err(
+            "unrendered template (`{{ … }}` in an object name): render it \
+                    (`helm template`) to audit it"
+                .into(),
+        );
+    }
     Ok(out)
 }
 
@@ -302,6 +311,15 @@ pub fn decode_base64(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_that_parses_as_yaml_is_still_a_template() {
+        // Regression: two charts' `name: "{{ .Release.Name }}-app"` Deployments became
+        // one service called `{{ .Release.Name }}-app`.
+        let text = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: \"{{ .Release.Name }}-app\"\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: shop/app\n";
+        let err = parse(text).expect_err("a template");
+        assert!(err.starts_with("unrendered template"), "{err}");
+    }
 
     #[test]
     fn base64() {
