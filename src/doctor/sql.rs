@@ -453,7 +453,9 @@ pub fn looks_like_sql(text: &str) -> bool {
         return false;
     }
     let upper = first.chars().all(|c| c.is_ascii_uppercase());
-    upper || t.contains(['*', '=', '?', '$', '(', ',', ';'])
+    // `Delete items from cart?` is a sentence: SQL keywords are written in one case.
+    let lower_case = first.chars().all(|c| c.is_ascii_lowercase());
+    upper || (lower_case && t.contains(['*', '=', '?', '$', '(', ',', ';']))
 }
 
 #[cfg(test)]
@@ -539,6 +541,12 @@ mod tests {
         assert!(looks_like_sql("select * from orders where id = $1"));
         assert!(!looks_like_sql("Select a product from the list"));
         assert!(!looks_like_sql("update your profile"));
+        // Regression: a UI string in a frontend was a DBPS002 error on table `cart`.
+        assert!(!looks_like_sql(
+            "Delete items from cart? This cannot be undone."
+        ));
+        assert!(!looks_like_sql("Update orders (if any), then pay"));
+        assert!(looks_like_sql("delete from cart where id = ?"));
     }
 
     #[test]
