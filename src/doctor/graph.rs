@@ -1033,7 +1033,12 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             }
             Parsed::Config(entries) => push(&mut b, None, entries.clone()),
             Parsed::Spring(docs) => {
-                for d in docs {
+                // `---` documents of a test profile inside application.yml, like
+                // application-test.yml, configure test runs.
+                for d in docs
+                    .iter()
+                    .filter(|d| !d.profile.as_deref().is_some_and(readers::is_test_profile))
+                {
                     let entries = d
                         .entries
                         .iter()

@@ -118,6 +118,17 @@ const TEST_PROFILES: &[&str] = &[
     "integrationtest",
 ];
 
+/// Whether a configuration profile (Spring `on-profile`, `.env.NAME`) configures test
+/// runs; `test,ci` and `test | it` count when every profile named is a test profile.
+pub fn is_test_profile(profile: &str) -> bool {
+    let mut names = profile
+        .split([',', '|', '&', ' ', '(', ')'])
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .peekable();
+    names.peek().is_some() && names.all(|p| TEST_PROFILES.contains(&p.as_str()))
+}
+
 /// Whether a file (path relative to the audited root) is test code, a test fixture, a
 /// test profile's configuration, or documentation: evidence there describes how tests
 /// or readers reach a database, not how the deployed services do, so it is not used.
@@ -136,7 +147,7 @@ pub fn is_test_path(rel: &str) -> bool {
 fn is_test_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let (stem, ext) = lower.rsplit_once('.').unwrap_or((&lower, ""));
-    let profile = |p: &str| TEST_PROFILES.contains(&p);
+    let profile = is_test_profile;
     // Test profiles of configuration files.
     if let Some(p) = lower.strip_prefix(".env.") {
         return profile(p);
@@ -345,6 +356,11 @@ mod tests {
         ] {
             assert!(!is_test_path(rel), "{rel}");
         }
+        assert!(is_test_profile("test"));
+        assert!(is_test_profile("test, ci"));
+        assert!(!is_test_profile("test | prod"));
+        assert!(!is_test_profile("!test"));
+        assert!(!is_test_profile(""));
     }
 
     proptest::proptest! {
