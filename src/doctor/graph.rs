@@ -404,8 +404,9 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         match by_rel.get(rel) {
             Some(Parsed::Env(e)) => Some(e.clone()),
             Some(_) => None,
-            None => std::fs::read_to_string(root.join(rel))
+            None => super::walk::read_text(&root.join(rel))
                 .ok()
+                .flatten()
                 .map(|t| envfile::parse_env(&t)),
         }
     };
@@ -414,8 +415,9 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     let load_compose = |rel: &str| -> Option<ComposeFile> {
         match by_rel.get(rel) {
             Some(Parsed::Compose(c)) => Some(c.clone()),
-            _ => std::fs::read_to_string(root.join(rel))
+            _ => super::walk::read_text(&root.join(rel))
                 .ok()
+                .flatten()
                 .and_then(|t| readers::compose::parse(&t).ok()),
         }
     };
@@ -877,7 +879,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
                         .cloned()
                         .flatten()
                         .and_then(|f| readers::source::normalize(dir, &f))
-                        .and_then(|p| std::fs::read_to_string(root.join(p)).ok())
+                        .and_then(|p| super::walk::read_text(&root.join(p)).ok().flatten())
                         .map(|t| t.trim().to_string())
                         .filter(|t| !t.is_empty() && !super::model::is_placeholder(t));
                     b.g.conns.push(ConnUse {

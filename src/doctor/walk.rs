@@ -99,6 +99,18 @@ pub fn read_one(path: &Path, rel: &str, kind: Kind) -> Result<Option<Parsed>, St
     if kind == Kind::Marker {
         return Ok(Some(Parsed::Marker));
     }
+    let Some(text) = read_text(path)? else {
+        return Ok(None);
+    };
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    readers::read(kind, name, dir, &text).map(Some)
+}
+
+/// A file's text, the way every reader wants it: at most [`MAX_FILE`] bytes, invalid
+/// UTF-8 replaced, a byte-order mark dropped (Visual Studio writes `appsettings.json`
+/// with one); `Ok(None)` when it is binary.
+pub fn read_text(path: &Path) -> Result<Option<String>, String> {
     // Size first: a multi-gigabyte dump must not be read into memory to be skipped.
     let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
     let size = file.metadata().map_or(0, |m| m.len());
@@ -123,13 +135,8 @@ pub fn read_one(path: &Path, rel: &str, kind: Kind) -> Result<Option<Parsed>, St
     if bytes[..bytes.len().min(1024)].contains(&0) {
         return Ok(None);
     }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    };
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
-    readers::read(kind, name, dir, &text).map(Some)
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Whether a symbolic link resolves to a regular file under `root` (never a device,
@@ -278,6 +285,29 @@ mod tests {
             let rels: Vec<&str> = walked.files.iter().map(|f| f.rel.as_str()).collect();
             assert_eq!(rels, ["orders/.env", "orders/Dockerfile", "shared.env"]);
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        // Regression: `appsettings.json` saved by Visual Studio (with a BOM) was an
+        // unparseable note, and a BOM `.env` lost its first variable.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("appsettings.json");
+        std::fs::write(&path, b"\xEF\xBB\xBF{\r\n  \"ConnectionStrings\": { \"Db\": \"Host=pg;Database=shop\" }\r\n}\r\n")
+            .expect("write");
+        let parsed = read_one(&path, "Api/appsettings.json", Kind::AppSettings);
+        let Ok(Some(Parsed::AppSettings(_, entries))) = parsed else {
+            panic!("{parsed:?}");
+        };
+        assert_eq!(entries[0].key, "ConnectionStrings:Db");
+        assert_eq!(entries[0].line, 2);
+        let env = dir.path().join(".env");
+        std::fs::write(&env, b"\xEF\xBB\xBFDATABASE_URL=postgres://a@b/c\r\n").expect("write");
+        let parsed = read_one(&env, "svc/.env", Kind::Env);
+        let Ok(Some(Parsed::Env(entries))) = parsed else {
+            panic!("{parsed:?}");
+        };
+        assert_eq!(entries[0].key, "DATABASE_URL");
     }
 
     #[test]
