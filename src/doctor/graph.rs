@@ -351,6 +351,10 @@ struct Builder {
     env_file_refs: Vec<(usize, String, Loc)>,
     /// (service, secret or configmap name, is_secret, loc)
     object_refs: Vec<(usize, String, bool, bool, Loc)>,
+    /// service → the compose projects it runs in
+    compose_projects: HashMap<usize, BTreeSet<usize>>,
+    /// service → the Kubernetes namespaces it runs in
+    kube_namespaces: HashMap<usize, BTreeSet<String>>,
 }
 
 const STRONG: u8 = 2;
@@ -814,6 +818,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
             };
             b.g.services[idx].aliases.insert(name.clone());
             b.g.services[idx].origins.insert("compose");
+            b.compose_projects.entry(idx).or_default().insert(pidx);
             let variant = if s.profiles.is_empty() {
                 variant.clone()
             } else {
@@ -991,6 +996,10 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         let idx = b.match_service(&o.name, image, "kubernetes");
         b.g.services[idx].aliases.insert(o.name.clone());
         b.g.services[idx].origins.insert("kubernetes");
+        b.kube_namespaces
+            .entry(idx)
+            .or_default()
+            .insert(o.namespace.clone());
         for c in containers {
             let (entries, refs) = kube_env(c, &o.namespace, &data);
             for (name, secret, loc_line, is_db) in refs {
@@ -1521,7 +1530,23 @@ impl Builder {
         }
     }
 
-    fn resolve(&mut self, spec: &ConnSpec, ctx: &Ctx) -> Option<usize> {
+    /// The one candidate, preferring those where `mine` holds: a service's Spring or
+    /// `.env` host `db` is the `db` of the compose project (or namespace) it runs in,
+    /// when several projects each have their own `db`.
+    fn pick<K: Ord>(cands: &BTreeSet<(K, usize)>, mine: impl Fn(&K) -> bool) -> Option<usize> {
+        let all: BTreeSet<usize> = cands.iter().map(|(_, d)| *d).collect();
+        if all.len() == 1 {
+            return all.into_iter().next();
+        }
+        let own: BTreeSet<usize> = cands
+            .iter()
+            .filter(|(k, _)| mine(k))
+            .map(|(_, d)| *d)
+            .collect();
+        (own.len() == 1).then(|| own.into_iter().next()).flatten()
+    }
+
+    fn resolve(&mut self, spec: &ConnSpec, ctx: &Ctx, service: usize) -> Option<usize> {
         let raw = spec.host.as_deref()?.trim().to_ascii_lowercase();
         let host = raw
             .trim_end_matches('.')
@@ -1537,7 +1562,19 @@ impl Builder {
                     .iter()
                     .any(|p| p.port.is_some() && p.port == port)
                 {
-                    let in_ctx = matches!(ctx, Ctx::Compose(p) if self.compose_alias.get(*p).is_some_and(|m| m.values().any(|&v| v == idx)));
+                    let in_project = |p: usize| {
+                        self.compose_alias
+                            .get(p)
+                            .is_some_and(|m| m.values().any(|&v| v == idx))
+                    };
+                    let in_ctx = match ctx {
+                        Ctx::Compose(p) => in_project(*p),
+                        Ctx::Neutral => self
+                            .compose_projects
+                            .get(&service)
+                            .is_some_and(|ps| ps.iter().any(|&p| in_project(p))),
+                        Ctx::Kube(_) => false,
+                    };
                     if hit.is_none() || in_ctx {
                         hit = Some(idx);
                     }
@@ -1566,22 +1603,29 @@ impl Builder {
                 }
             }
             Ctx::Neutral => {
-                let compose: BTreeSet<usize> = self
+                let compose: BTreeSet<(usize, usize)> = self
                     .compose_alias
                     .iter()
-                    .filter_map(|m| m.get(&host).copied())
+                    .enumerate()
+                    .filter_map(|(p, m)| Some((p, *m.get(&host)?)))
                     .collect();
-                if compose.len() == 1 {
-                    return compose.into_iter().next();
+                let projects = self.compose_projects.get(&service);
+                if let Some(ds) = Self::pick(&compose, |p| projects.is_some_and(|s| s.contains(p)))
+                {
+                    return Some(ds);
                 }
-                let kube: BTreeSet<usize> = self
+                let kube: BTreeSet<(String, usize)> = self
                     .kube_alias
                     .iter()
                     .filter(|((_, n), _)| *n == first)
-                    .map(|(_, &d)| d)
+                    .map(|((ns, _), &d)| (ns.clone(), d))
                     .collect();
-                if compose.is_empty() && kube.len() == 1 {
-                    return kube.into_iter().next();
+                let namespaces = self.kube_namespaces.get(&service);
+                if compose.is_empty()
+                    && let Some(ds) =
+                        Self::pick(&kube, |ns| namespaces.is_some_and(|s| s.contains(ns)))
+                {
+                    return Some(ds);
                 }
             }
         }
@@ -1590,7 +1634,7 @@ impl Builder {
     }
 
     fn add_conn(&mut self, service: usize, c: &ConnFound, src: &Source) {
-        let ds = self.resolve(&c.spec, &src.ctx);
+        let ds = self.resolve(&c.spec, &src.ctx, service);
         let mut engine = c.spec.engine;
         if let Some(d) = ds {
             let de = self.g.datastores[d].engine;

@@ -229,6 +229,22 @@ fn compose_override_and_extends_are_merged_per_key() {
 }
 
 #[test]
+fn per_service_compose_projects_each_with_their_own_db_are_not_sharing() {
+    // Regression: `orders/` and `billing/` each run `app` + `db` in their own compose
+    // file; both were merged into one service `app`, and both Spring configs' `db:5432/app`
+    // were one server: a DBPS001 error plus two DBPS008 infos on a clean repository.
+    check_fixture("per-service-compose", &[], 0);
+    let (_, v) = json_of(&fixture("per-service-compose"), &[]);
+    let names: Vec<&str> = v["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["billing", "orders"], "{v:#}");
+}
+
+#[test]
 fn service_configured_only_through_kubernetes_env() {
     check_fixture(
         "k8s-only",
