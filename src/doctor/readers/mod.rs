@@ -98,6 +98,20 @@ const TEST_DIRS: &[&str] = &[
     "test-fixtures",
     "docs",
     "doc",
+    // CI pipelines run tests against throwaway databases.
+    ".github",
+    ".circleci",
+    ".gitlab",
+    ".buildkite",
+];
+
+/// CI pipeline files at any level.
+const CI_FILES: &[&str] = &[
+    ".gitlab-ci.yml",
+    ".travis.yml",
+    "bitbucket-pipelines.yml",
+    "azure-pipelines.yml",
+    ".drone.yml",
 ];
 
 /// Directories whose children are deployment variants, where `test` names an
@@ -146,6 +160,9 @@ pub fn is_test_path(rel: &str) -> bool {
 
 fn is_test_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
+    if CI_FILES.contains(&lower.as_str()) {
+        return true;
+    }
     let (stem, ext) = lower.rsplit_once('.').unwrap_or((&lower, ""));
     let profile = is_test_profile;
     // Test profiles of configuration files.
@@ -337,6 +354,8 @@ mod tests {
             "docs/examples/.env",
             "Orders.Api/appsettings.Testing.json",
             "billing/seed/test_data.sql",
+            ".github/workflows/ci.yml",
+            ".gitlab-ci.yml",
         ] {
             assert!(is_test_path(rel), "{rel}");
         }
