@@ -12,7 +12,11 @@ cd "$(dirname "$0")/.."
 runs="${1:-5}"; shift || true
 sizes=("${@:-1 4 8}"); [ "$#" -eq 0 ] && sizes=(1 4 8)
 image="${DBPS_BENCH_IMAGE:-dbps-test/postgres:15}"
-command -v docker-compose >/dev/null || { echo "docker-compose is required (apt-get install docker-compose)" >&2; exit 2; }
+if ! command -v docker-compose >/dev/null; then
+  echo "installing docker-compose with apt-get" >&2
+  { apt-get install -y -q docker-compose || { apt-get update -q && apt-get install -y -q docker-compose; }; } >/dev/null 2>&1 \
+    || { echo "docker-compose is required and could not be installed (apt-get install docker-compose)" >&2; exit 2; }
+fi
 cargo build --release --locked -q
 ./scripts/build-test-images.sh postgres >/dev/null
 dbps="$PWD/target/release/dbps"

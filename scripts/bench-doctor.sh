@@ -14,7 +14,11 @@ RUNS="${1:-10}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DBPS="${DBPS:-$ROOT/target/release/dbps}"
 [[ -x "$DBPS" ]] || { echo "error: build first: cargo build --release" >&2; exit 2; }
-command -v rg >/dev/null || { echo "error: rg not found (apt-get install ripgrep)" >&2; exit 2; }
+if ! command -v rg >/dev/null; then
+    echo "installing ripgrep with apt-get" >&2
+    { apt-get install -y -q ripgrep || { apt-get update -q && apt-get install -y -q ripgrep; }; } >/dev/null 2>&1 \
+        || { echo "error: rg not found and could not be installed (apt-get install ripgrep)" >&2; exit 2; }
+fi
 
 DIR="$(mktemp -d -t dbps-bench-XXXXXX)"
 trap 'rm -rf "$DIR"' EXIT
