@@ -11,7 +11,7 @@ secs="${1:-40}"
 image=dbps-test/redis:7
 ./scripts/build-test-images.sh redis >/dev/null
 cleanup() {
-  docker rm -f dbps-iso-a dbps-iso-b >/dev/null 2>&1 || true
+  docker rm -f -v dbps-iso-a dbps-iso-b >/dev/null 2>&1 || true
   docker network rm dbps-iso-a dbps-iso-b >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

@@ -449,9 +449,11 @@ impl Docker {
             Err(e) if matches!(status_of(&e), Some(304) | Some(404)) => {}
             Err(e) => return Err(api(format!("stopping container `{id}`"))(e)),
         }
+        // `v` removes only anonymous volumes (extra paths an image declares, such as
+        // mongo's /data/configdb); the named data volume is never touched by this.
         let rm = RemoveContainerOptionsBuilder::default()
             .force(true)
-            .v(false)
+            .v(true)
             .build();
         match self.client.remove_container(id, Some(rm)).await {
             Ok(()) => Ok(()),
