@@ -437,6 +437,10 @@ impl Docker {
                     port: host_port.map_or_else(|| "(chosen by Docker)".into(), |p| p.to_string()),
                 })
             }
+            Err(e) if status_of(&e) == Some(404) => Err(DockerError::NotFound {
+                what: "container",
+                name: id.to_string(),
+            }),
             Err(e) => Err(api(format!("starting container `{id}`"))(e)),
         }
     }

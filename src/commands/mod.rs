@@ -126,7 +126,7 @@ pub(crate) fn desired(
                 .with_context(|| format!("credentials of `{}`", s.name))?
             {
                 Some(c) => c,
-                None => crate::secrets::Credentials::for_test(
+                None => crate::secrets::Credentials::fixed(
                     &s.database.name,
                     "not-yet-generated",
                     s.database.engine,

@@ -152,9 +152,7 @@ impl ExecSpec {
             env,
         }
     }
-}
 
-impl ExecSpec {
     /// `self && next` as one shell command, when both are shell commands: one
     /// `docker exec` instead of two. Environment variables are merged (names shared
     /// by both must carry the same value).

@@ -185,45 +185,27 @@ async fn run_service(
                     );
                     docker.remove_container(id).await?;
                 }
-                stage(
-                    ctx.reporter,
-                    service,
-                    Stage::Creating,
-                    Some(d.container.name.clone()),
-                );
                 let network = network_id.clone().context("no network for the container")?;
-                let mut spec = d.container.clone();
-                if let Some(dir) = super::desired::data_dir_for_image(
-                    &spec.data_dir,
-                    &docker.image_volumes(&spec.image).await?,
-                ) {
-                    spec.data_dir = dir;
-                }
-                let id = match docker.create_container(&spec, &network).await {
-                    Err(DockerError::Conflict { .. }) if owned(docker, d).await? => {
-                        // Created by an earlier run that was killed before it could
-                        // record it: it holds no data (that lives in the volume), so
-                        // replace it with one made from the current spec.
-                        docker.remove_container(&d.container.name).await?;
-                        docker.create_container(&spec, &network).await?
-                    }
-                    other => other?,
-                };
-                stage(ctx.reporter, service, Stage::Starting, None);
-                if let Err(e) = docker.start_container(&id, d.container.host_port).await {
-                    // Leave nothing half-made: a container that cannot start is removed.
-                    let _ = docker.remove_container(&id).await;
-                    return Err(port_hint(e, service));
-                }
-                container_id = Some(id);
+                container_id = Some(create_and_start(ctx, d, &network).await?);
                 started = true;
             }
             Action::StartContainer { id, .. } => {
                 stage(ctx.reporter, service, Stage::Starting, None);
-                docker
+                match docker
                     .start_container(id, desired.and_then(|d| d.container.host_port))
                     .await
-                    .map_err(|e| port_hint(e, service))?;
+                {
+                    Ok(()) => {}
+                    // The daemon drops a container whose create request was cut off
+                    // (an earlier run killed mid-create) after it was listed: make it.
+                    Err(DockerError::NotFound { .. }) => {
+                        let d = desired.context("a container without a service")?;
+                        ensure_image(ctx, d).await?;
+                        let network = network_id.clone().context("no network for the container")?;
+                        container_id = Some(create_and_start(ctx, d, &network).await?);
+                    }
+                    Err(e) => return Err(port_hint(e, service)),
+                }
                 started = true;
             }
             Action::RemoveContainer { id, name, .. } => {
@@ -303,6 +285,46 @@ async fn run_service(
         host_port,
         verified: needs_check,
     }))
+}
+
+/// Create `d`'s container on the network `network` (an id) and start it; returns
+/// its id. A container that cannot start is removed again.
+async fn create_and_start(
+    ctx: &Ctx<'_>,
+    d: &DesiredService,
+    network: &str,
+) -> anyhow::Result<String> {
+    let docker = ctx.docker;
+    stage(
+        ctx.reporter,
+        &d.service,
+        Stage::Creating,
+        Some(d.container.name.clone()),
+    );
+    let mut spec = d.container.clone();
+    if let Some(dir) = super::desired::data_dir_for_image(
+        &spec.data_dir,
+        &docker.image_volumes(&spec.image).await?,
+    ) {
+        spec.data_dir = dir;
+    }
+    let id = match docker.create_container(&spec, network).await {
+        Err(DockerError::Conflict { .. }) if owned(docker, d).await? => {
+            // Created by an earlier run that was killed before it could record
+            // it: it holds no data (that lives in the volume), so replace it with
+            // one made from the current spec.
+            docker.remove_container(&d.container.name).await?;
+            docker.create_container(&spec, network).await?
+        }
+        other => other?,
+    };
+    stage(ctx.reporter, &d.service, Stage::Starting, None);
+    if let Err(e) = docker.start_container(&id, d.container.host_port).await {
+        // Leave nothing half-made: a container that cannot start is removed.
+        let _ = docker.remove_container(&id).await;
+        return Err(port_hint(e, &d.service));
+    }
+    Ok(id)
 }
 
 /// Whether the container named in `d`'s spec carries this project's and service's

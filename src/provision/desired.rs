@@ -226,7 +226,7 @@ mod tests {
     }
 
     fn creds(s: &Service) -> Credentials {
-        Credentials::for_test(&s.database.name, "servicepw", s.database.engine)
+        Credentials::fixed(&s.database.name, "servicepw", s.database.engine)
     }
 
     #[test]

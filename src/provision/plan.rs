@@ -340,7 +340,7 @@ mod tests {
         let m = Manifest::parse(src, "dbps.yaml").unwrap();
         desired_state(
             &m,
-            &|s: &Service| Credentials::for_test(&s.database.name, "pw", s.database.engine),
+            &|s: &Service| Credentials::fixed(&s.database.name, "pw", s.database.engine),
             &|_| None,
         )
     }

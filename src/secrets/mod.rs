@@ -59,8 +59,9 @@ impl Credentials {
         })
     }
 
-    /// Fixed credentials for tests and for planning before any exist.
-    pub fn for_test(user: &str, password: &str, engine: Engine) -> Credentials {
+    /// Fixed credentials: for tests, and as a stand-in when planning before any
+    /// exist (planning never needs a secret's value).
+    pub fn fixed(user: &str, password: &str, engine: Engine) -> Credentials {
         Credentials {
             user: user.to_string(),
             password: password.to_string(),
@@ -126,7 +127,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_passwords() {
-        let c = Credentials::for_test("u", "hunter2hunter2", Engine::parse("postgres").unwrap());
+        let c = Credentials::fixed("u", "hunter2hunter2", Engine::parse("postgres").unwrap());
         let shown = format!("{c:?}");
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("\"u\""));

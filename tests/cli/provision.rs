@@ -53,6 +53,33 @@ impl Live {
             .env("DBPS_IMAGE_REDIS", REDIS)
     }
 
+    /// Start `dbps up` in the background, output discarded.
+    fn spawn_up(&self) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("dbps"))
+            .arg("up")
+            .current_dir(self.project.path())
+            .env("DBPS_IMAGE_POSTGRES", PG)
+            .env("DBPS_IMAGE_MARIADB", MARIA)
+            .env("DBPS_IMAGE_REDIS", REDIS)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawning dbps up")
+    }
+
+    /// Wait (up to 30 s) until a run has created the project's first network.
+    fn wait_for_first_network(&self) {
+        let filter = format!("label=dbps.project={}", self.name);
+        let start = Instant::now();
+        while docker(&["network", "ls", "-q", "--filter", &filter])
+            .trim()
+            .is_empty()
+            && start.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn up(&self) -> Ran {
         self.dbps(&["up", "--timeout", "180"]).ok()
     }
@@ -544,30 +571,8 @@ fn a_killed_up_converges_on_the_next_run() {
     // initialisation, and while bootstrapping credentials.
     for delay_ms in [0, 150, 400, 1200] {
         let live = Live::new(FOUR);
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("dbps"))
-            .arg("up")
-            .current_dir(live.project.path())
-            .env("DBPS_IMAGE_POSTGRES", PG)
-            .env("DBPS_IMAGE_MARIADB", MARIA)
-            .env("DBPS_IMAGE_REDIS", REDIS)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while docker(&[
-            "network",
-            "ls",
-            "-q",
-            "--filter",
-            &format!("label=dbps.project={}", live.name),
-        ])
-        .trim()
-        .is_empty()
-            && start.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let mut child = live.spawn_up();
+        live.wait_for_first_network();
         std::thread::sleep(Duration::from_millis(delay_ms));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
@@ -774,29 +779,9 @@ fn concurrent_runs_on_one_project_wait_for_each_other() {
     }
     let _serial = serial();
     let live = Live::new("  cache:\n    database: {engine: redis}\n");
-    let first = std::process::Command::new(assert_cmd::cargo::cargo_bin("dbps"))
-        .arg("up")
-        .current_dir(live.project.path())
-        .env("DBPS_IMAGE_REDIS", REDIS)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let first = live.spawn_up();
     // Let the first run take the lock, then start a second one.
-    let start = Instant::now();
-    while docker(&[
-        "network",
-        "ls",
-        "-q",
-        "--filter",
-        &format!("label=dbps.project={}", live.name),
-    ])
-    .trim()
-    .is_empty()
-        && start.elapsed() < Duration::from_secs(30)
-    {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    live.wait_for_first_network();
     let second = live.up();
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success());
