@@ -15,18 +15,7 @@ const REDIS: &str = "dbps-test/redis:7";
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
-/// Provisioning tests run one at a time. Besides sparing a 2-core machine, this
-/// keeps network creation by one test from overlapping another test's isolation
-/// probe: while networks come and go, the Docker daemon rewrites its FORWARD rules
-/// and traffic briefly crosses bridges (measured by
-/// `benches/isolation-under-churn.sh`; see README, "Isolation").
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use crate::util::docker_serial as serial;
 
 /// A project on the real engine; `down --volumes --yes` on drop.
 struct Live {

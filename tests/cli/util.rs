@@ -170,3 +170,38 @@ pub fn docker_ok(args: &[&str]) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Tests that use the Docker Engine heavily run one at a time, within this binary
+/// and across processes on the machine (other test runs, benchmarks, other
+/// checkouts), through an in-process mutex plus an exclusive lock on
+/// `$TMPDIR/dbps-docker-tests.lock`. Besides sparing a 2-core machine, this keeps
+/// network creation by one test from overlapping another test's isolation probe:
+/// while networks come and go, the Docker daemon rewrites its FORWARD rules and
+/// traffic briefly crosses bridges (measured by `benches/isolation-under-churn.sh`;
+/// see README, "Isolation").
+pub fn docker_serial() -> DockerSerial {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let guard = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let path = std::env::temp_dir().join("dbps-docker-tests.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    file.lock()
+        .unwrap_or_else(|e| panic!("locking {}: {e}", path.display()));
+    DockerSerial {
+        _file: file,
+        _guard: guard,
+    }
+}
+
+/// Held while a Docker-heavy test runs; the file lock is released when the file
+/// closes (on drop, or when the process dies).
+pub struct DockerSerial {
+    _file: std::fs::File,
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
