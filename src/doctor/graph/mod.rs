@@ -24,6 +24,14 @@ use super::readers::kubernetes::{Body, EnvSource, Object};
 use super::readers::{self, Parsed, envfile};
 use super::walk::{FileOut, Note};
 
+mod image;
+mod names;
+
+use image::{ImageDirs, image_base};
+pub use image::{image_engine, image_repo, is_tool_image};
+pub use names::norm;
+use names::{dir_name, file_name, is_under, migration_bases, parent_dir};
+
 /// A service from the manifest, as the command layer hands it over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestService {
@@ -198,99 +206,6 @@ impl Graph {
     }
 }
 
-/// Lowercase, `_` → `-`, and drop a `-service`/`-svc` suffix.
-pub fn norm(name: &str) -> String {
-    let n = name.to_ascii_lowercase().replace('_', "-");
-    for suffix in ["-service", "-svc", "service"] {
-        if let Some(s) = n.strip_suffix(suffix)
-            && !s.is_empty()
-        {
-            return s.trim_end_matches('-').to_string();
-        }
-    }
-    n
-}
-
-/// Repository part of an image reference, without registry and tag: `bitnami/postgresql`.
-pub fn image_repo(image: &str) -> String {
-    let no_digest = image.split('@').next().unwrap_or(image);
-    let mut parts: Vec<&str> = no_digest.split('/').collect();
-    if parts.len() > 1
-        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
-    {
-        parts.remove(0);
-    }
-    let joined = parts.join("/");
-    let no_tag = match joined.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => r.to_string(),
-        _ => joined,
-    };
-    no_tag.to_ascii_lowercase()
-}
-
-/// Last path segment of an image repository: `shop/orders:1.2` → `orders`.
-fn image_base(image: &str) -> String {
-    let repo = image_repo(image);
-    repo.rsplit('/').next().unwrap_or(&repo).to_string()
-}
-
-const TOOL_WORDS: &[&str] = &[
-    "adminer",
-    "pgadmin",
-    "pgadmin4",
-    "phpmyadmin",
-    "flyway",
-    "liquibase",
-    "migrate",
-    "mongo-express",
-    "redis-commander",
-    "redisinsight",
-    "pgweb",
-    "cloudbeaver",
-    "dbeaver",
-    "exporter",
-    "postgres-exporter",
-    "mysqld-exporter",
-    "redis-exporter",
-    "redis_exporter",
-    "pgbouncer",
-    "pgpool",
-    "dbmate",
-    "atlas",
-];
-
-/// Whether an image is a database tool (admin UI, migration runner, exporter), which owns nothing.
-pub fn is_tool_image(image: &str) -> bool {
-    let repo = image_repo(image);
-    repo.split(['/', '-', '_']).any(|w| TOOL_WORDS.contains(&w))
-        || TOOL_WORDS.iter().any(|t| repo.ends_with(t))
-}
-
-/// The engine of a database image, if it is one.
-pub fn image_engine(image: &str) -> Engine {
-    if is_tool_image(image) {
-        return Engine::Unknown;
-    }
-    let repo = image_repo(image);
-    let base = repo.rsplit('/').next().unwrap_or(&repo);
-    match base {
-        "postgres" | "postgresql" | "postgis" | "timescaledb" | "timescaledb-ha" | "cockroach"
-        | "yugabyte" => Engine::Postgres,
-        "mysql" | "percona-server" | "percona" | "mysql-server" => Engine::Mysql,
-        "mariadb" => Engine::Mariadb,
-        "mongo" | "mongodb" | "mongodb-community-server" => Engine::Mongodb,
-        "redis" | "redis-stack" | "redis-stack-server" | "valkey" | "keydb" | "dragonfly" => {
-            Engine::Redis
-        }
-        "cassandra" | "scylla" => Engine::Cassandra,
-        "oracle-xe" | "oracle-free" | "enterprise" | "free" if repo.contains("oracle") => {
-            Engine::Oracle
-        }
-        _ if repo.starts_with("mssql/") || repo.contains("azure-sql-edge") => Engine::Sqlserver,
-        _ => Engine::Unknown,
-    }
-}
-
 fn is_localhost(host: &str) -> bool {
     matches!(
         host,
@@ -383,22 +298,6 @@ const NOT_SERVICE_DIRS: &[&str] = &[
     ".github",
 ];
 
-fn parent_dir(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(d, _)| d)
-}
-
-fn file_name(rel: &str) -> &str {
-    rel.rsplit('/').next().unwrap_or(rel)
-}
-
-fn dir_name(dir: &str) -> &str {
-    dir.rsplit('/').next().unwrap_or(dir)
-}
-
-fn is_under(path: &str, dir: &str) -> bool {
-    dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
-}
-
 /// Build the graph.
 pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) -> Graph {
     let mut b = Builder::default();
@@ -427,34 +326,8 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
     };
 
     // ---- 1. Service roots ------------------------------------------------------------
-    // A directory whose Dockerfiles only customise a database image (`FROM postgres:16`
-    // plus init scripts) holds a datastore, not a service.
-    // Likewise a directory that only packages a migration tool (`FROM flyway/flyway`)
-    // is part of the service it migrates (`orders-migrations`), or of none.
-    let mut db_dirs: BTreeMap<String, (Engine, Vec<Entry>)> = BTreeMap::new();
-    let mut tool_dirs: BTreeSet<&str> = BTreeSet::new();
-    let mut app_dirs: BTreeSet<&str> = BTreeSet::new();
-    for f in files {
-        if let Parsed::Dockerfile(base, env) = &f.parsed {
-            let dir = parent_dir(&f.rel);
-            match base.as_deref().map_or(Engine::Unknown, image_engine) {
-                Engine::Unknown if base.as_deref().is_some_and(is_tool_image) => {
-                    tool_dirs.insert(dir);
-                }
-                Engine::Unknown => {
-                    app_dirs.insert(dir);
-                }
-                engine => {
-                    let e = db_dirs
-                        .entry(dir.to_string())
-                        .or_insert((engine, Vec::new()));
-                    e.1.extend(env.iter().cloned());
-                }
-            }
-        }
-    }
-    db_dirs.retain(|d, _| !app_dirs.contains(d.as_str()));
-    tool_dirs.retain(|d| !app_dirs.contains(d) && !db_dirs.contains_key(*d));
+    let dirs = ImageDirs::classify(files);
+    let db_dirs = &dirs.db;
     let mut root_kind: BTreeMap<String, (u8, Option<String>)> = BTreeMap::new();
     if let Some(m) = manifest {
         for s in &m.services {
@@ -473,8 +346,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         for s in &c.services {
             if let Some(ctx) = &s.build
                 && let Some(path) = readers::source::normalize(dir, ctx)
-                && !db_dirs.contains_key(&path)
-                && !tool_dirs.contains(path.as_str())
+                && !dirs.is_not_service(&path)
             {
                 let e = root_kind.entry(path).or_insert((STRONG, None));
                 if e.1.is_none() && e.0 <= STRONG {
@@ -488,8 +360,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         if NOT_SERVICE_DIRS
             .iter()
             .any(|n| dir.split('/').any(|p| p == *n))
-            || db_dirs.contains_key(dir)
-            || tool_dirs.contains(dir)
+            || dirs.is_not_service(dir)
         {
             continue;
         }
@@ -560,7 +431,7 @@ pub fn build(root: &Path, files: &[FileOut], manifest: Option<&ManifestInfo>) ->
         b.g.services[idx].aliases.insert(dir_name(&dir).to_string());
         b.roots.insert(dir, idx);
     }
-    for dir in tool_dirs {
+    for dir in &dirs.tool {
         if let Some(idx) = b.migrated_service(dir_name(dir)) {
             b.g.services[idx].dirs.insert(dir.to_string());
             b.roots.insert(dir.to_string(), idx);
@@ -1354,40 +1225,6 @@ fn dedup(g: &mut Graph) {
         .retain(|a| seen.insert((a.service, a.key.clone(), a.loc.clone())));
 }
 
-const MIGRATION_SUFFIXES: &[&str] = &[
-    "-db-migrate",
-    "-db-migration",
-    "-db-migrations",
-    "-migrate",
-    "-migrations",
-    "-migration",
-    "-migrator",
-    "-flyway",
-    "-liquibase",
-    "-schema",
-    "-db-init",
-    "-init",
-    "-seed",
-    "-migrate-job",
-    "-migration-job",
-];
-
-/// The service names a migration job's name may carry: `orders-migrate` and
-/// `migrate-orders` → `orders` (normalised); empty when it is not a migration job's.
-fn migration_bases(key: &str) -> Vec<String> {
-    let suffixed = MIGRATION_SUFFIXES
-        .iter()
-        .filter_map(|suffix| key.strip_suffix(suffix));
-    let prefixed = ["migrate-", "migration-", "db-migrate-"]
-        .iter()
-        .filter_map(|prefix| key.strip_prefix(prefix));
-    suffixed
-        .chain(prefixed)
-        .filter(|base| !base.is_empty())
-        .map(norm)
-        .collect()
-}
-
 impl Builder {
     fn service(&mut self, name: &str, origin: &'static str) -> usize {
         let key = norm(name);
@@ -1669,37 +1506,20 @@ impl Builder {
     }
 }
 
+/// A walked file, for tests.
+#[cfg(test)]
+pub(super) fn test_file(rel: &str, parsed: Parsed) -> FileOut {
+    FileOut {
+        rel: rel.into(),
+        parsed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn names_and_images() {
-        assert_eq!(norm("Orders_Service"), "orders");
-        assert_eq!(norm("billing"), "billing");
-        assert_eq!(
-            image_repo("docker.io/bitnami/postgresql:16"),
-            "bitnami/postgresql"
-        );
-        assert_eq!(image_repo("localhost:5000/shop/orders:1.0"), "shop/orders");
-        assert_eq!(image_engine("postgres:16-alpine"), Engine::Postgres);
-        assert_eq!(
-            image_engine("mcr.microsoft.com/mssql/server:2022-latest"),
-            Engine::Sqlserver
-        );
-        assert_eq!(image_engine("redis:7"), Engine::Redis);
-        assert_eq!(image_engine("dpage/pgadmin4"), Engine::Unknown);
-        assert_eq!(image_engine("flyway/flyway:10"), Engine::Unknown);
-        assert!(is_tool_image("adminer"));
-        assert!(!is_tool_image("shop/orders"));
-    }
-
-    fn file(rel: &str, parsed: Parsed) -> FileOut {
-        FileOut {
-            rel: rel.into(),
-            parsed,
-        }
-    }
+    use super::test_file as file;
 
     #[test]
     fn compose_hosts_resolve_to_one_datastore() {
