@@ -92,6 +92,17 @@ pub fn image_engine(image: &str) -> Engine {
     }
 }
 
+/// What a container or workload runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// A database server of this engine.
+    Datastore(Engine),
+    /// A database tool (admin UI, migration runner, exporter): owns nothing.
+    Tool,
+    /// An application: some service's.
+    App,
+}
+
 /// Directories whose Dockerfiles build something other than a service.
 #[derive(Debug, Default)]
 pub(super) struct ImageDirs {

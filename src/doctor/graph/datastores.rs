@@ -1,0 +1,241 @@
+//! Step 2, datastores: the database servers the project declares, each with a stable id,
+//! its engine, where it is declared, the databases and administrator it creates at start,
+//! the ports it publishes, and the names it answers to in its context (compose service
+//! names, aliases and `links`; Kubernetes workload and Service names per namespace).
+//!
+//! Declared from each source kind by one function: [`manifest_datastores`] (one per
+//! service, owned by it), [`compose_datastores`] (services running a database image, or
+//! building one), [`kube_datastores`] (workloads running a database image). Servers that
+//! are only named by a connection (`db.example.com:5432`) are added by resolution.
+//!
+//! Adding a source: one function that calls [`Builder::datastore`] per declared server,
+//! fills in its facts (`describe_db_env` reads the official images' variables) and
+//! registers the names it answers to for its context, called from [`declare`].
+//! Must not: create services or read application configuration.
+
+use std::collections::BTreeSet;
+
+use super::compose::Project;
+use super::image::Role;
+use super::input::{Files, Input};
+use super::kube::Cluster;
+use super::{Builder, Datastore, ManifestInfo, Published};
+use crate::doctor::model::{Engine, Entry, Loc};
+use crate::doctor::readers::kubernetes::Body;
+
+/// Declare every source kind's datastores: the manifest's, then compose's, then Kubernetes'.
+pub(super) fn declare(b: &mut Builder, input: &Input) {
+    manifest_datastores(b, input.manifest);
+    for (pidx, p) in input.compose.iter().enumerate() {
+        compose_datastores(b, pidx, p, &input.files);
+        compose_links(b, pidx, p);
+        compose_dependants(b, pidx, p);
+    }
+    kube_datastores(b, &input.kube);
+}
+
+/// One database per manifest service (`dbps:NAME`), owned by it, published on 127.0.0.1.
+fn manifest_datastores(b: &mut Builder, manifest: Option<&ManifestInfo>) {
+    let Some(m) = manifest else { return };
+    for (s, idx) in m.services.iter().zip(b.manifest_members.clone()) {
+        let ds = b.datastore(&format!("dbps:{}", s.name), s.engine, true);
+        let d = &mut b.g.datastores[ds];
+        d.loc = Some(Loc::new(&m.file, s.line));
+        d.databases.push(s.database.clone());
+        d.owner = Some(idx);
+        d.published.push(Published {
+            ip: Some("127.0.0.1".into()),
+            port: s.port,
+            loc: Loc::new(&m.file, s.line),
+            variant: None,
+        });
+    }
+}
+
+/// A compose project's database services, answering to their service name and network
+/// aliases in that project. Their environment is read in this order, the last value of a
+/// key winning: the built image's `ENV`, `environment`, the `env_file` entries.
+fn compose_datastores(b: &mut Builder, pidx: usize, p: &Project, files: &Files) {
+    b.compose_alias.push(Default::default());
+    for m in &p.members {
+        let Role::Datastore(engine) = m.role else {
+            continue;
+        };
+        let ds = b.datastore(&p.datastore_id(&m.name), engine, true);
+        let mut env = m.built_env.clone();
+        env.extend(m.env.iter().map(|(_, e)| e.clone()));
+        for (path, _) in &m.service.env_files {
+            if let Some(entries) = p.path(path).and_then(|rel| files.read_entries(&rel)) {
+                env.extend(entries);
+            }
+        }
+        let d = &mut b.g.datastores[ds];
+        d.loc = Some(Loc::new(m.rel, m.service.line));
+        d.variant = Some(p.variant.clone());
+        describe_db_env(d, &env);
+        for port in &m.service.ports {
+            d.published.push(Published {
+                ip: port.host_ip.clone(),
+                port: port.host_port,
+                loc: Loc::new(m.rel, port.line),
+                variant: Some(p.variant.clone()),
+            });
+        }
+        let aliases = &mut b.compose_alias[pidx];
+        aliases.insert(m.name.to_ascii_lowercase(), ds);
+        for a in &m.service.aliases {
+            aliases.insert(a.to_ascii_lowercase(), ds);
+        }
+    }
+}
+
+/// `links: ["db:database"]` makes a datastore answer to another name in the project.
+fn compose_links(b: &mut Builder, pidx: usize, p: &Project) {
+    let aliases = &mut b.compose_alias[pidx];
+    for m in &p.members {
+        for (target, alias, _) in &m.service.links {
+            if let Some(&ds) = aliases.get(&target.to_ascii_lowercase()) {
+                aliases.insert(alias.to_ascii_lowercase(), ds);
+            }
+        }
+    }
+}
+
+/// The services that `depends_on` a project's datastore.
+fn compose_dependants(b: &mut Builder, pidx: usize, p: &Project) {
+    let members: Vec<(usize, usize)> = b
+        .compose_members
+        .iter()
+        .filter(|(pp, _, _)| *pp == pidx)
+        .map(|&(_, midx, idx)| (midx, idx))
+        .collect();
+    for (midx, idx) in members {
+        for (target, _) in &p.members[midx].service.depends_on {
+            if let Some(&ds) = b.compose_alias[pidx].get(&target.to_ascii_lowercase()) {
+                b.g.datastores[ds].dependants.insert(idx);
+            }
+        }
+    }
+}
+
+/// Workloads running a database image, named after the first Service selecting them
+/// (`k8s:NAMESPACE/NAME`) and answering to the workload's and every selecting Service's
+/// name in their namespace; NodePort and LoadBalancer Services publish their ports.
+fn kube_datastores(b: &mut Builder, cluster: &Cluster) {
+    for w in &cluster.workloads {
+        let Role::Datastore(engine) = w.role else {
+            continue;
+        };
+        let o = w.object;
+        let selecting = cluster.selecting(w);
+        let primary = selecting
+            .first()
+            .map_or(o.name.as_str(), |(_, s)| s.name.as_str());
+        let ds = b.datastore(&format!("k8s:{}/{primary}", o.namespace), engine, true);
+        let env: Vec<Entry> = w
+            .containers
+            .iter()
+            .flat_map(|c| cluster.env(c, &o.namespace).0)
+            .collect();
+        let d = &mut b.g.datastores[ds];
+        d.loc = Some(Loc::new(w.rel, o.line));
+        d.variant = Some("kubernetes".into());
+        describe_db_env(d, &env);
+        b.kube_alias
+            .insert((o.namespace.clone(), o.name.to_ascii_lowercase()), ds);
+        for (srel, s) in selecting {
+            b.kube_alias
+                .insert((s.namespace.clone(), s.name.to_ascii_lowercase()), ds);
+            if let Body::Service {
+                service_type: Some(t),
+                ports,
+                ..
+            } = &s.body
+                && (t == "NodePort" || t == "LoadBalancer")
+            {
+                for (port, line) in ports {
+                    b.g.datastores[ds].published.push(Published {
+                        ip: None,
+                        port: *port,
+                        loc: Loc::new(srel, *line),
+                        variant: Some("kubernetes".into()),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Facts a database container's environment states about itself, read with the official
+/// images' variables: the databases it creates and its administrator.
+fn describe_db_env(d: &mut Datastore, env: &[Entry]) {
+    let get = |k: &str| {
+        env.iter()
+            .rev()
+            .find(|e| e.key == k)
+            .and_then(|e| e.value.clone())
+            .filter(|v| !v.is_empty())
+    };
+    match d.engine {
+        Engine::Postgres => {
+            let user = get("POSTGRES_USER").unwrap_or_else(|| "postgres".into());
+            if let Some(db) = get("POSTGRES_DB").or_else(|| Some(user.clone())) {
+                d.databases.push(db);
+            }
+            d.admin = Some((user, get("POSTGRES_PASSWORD")));
+        }
+        Engine::Mysql | Engine::Mariadb => {
+            if let Some(db) = get("MYSQL_DATABASE").or_else(|| get("MARIADB_DATABASE")) {
+                d.databases.push(db);
+            }
+            d.admin = Some((
+                "root".into(),
+                get("MYSQL_ROOT_PASSWORD").or_else(|| get("MARIADB_ROOT_PASSWORD")),
+            ));
+        }
+        Engine::Mongodb => {
+            if let Some(db) = get("MONGO_INITDB_DATABASE") {
+                d.databases.push(db);
+            }
+            if let Some(u) = get("MONGO_INITDB_ROOT_USERNAME") {
+                d.admin = Some((u, get("MONGO_INITDB_ROOT_PASSWORD")));
+            }
+        }
+        Engine::Sqlserver => {
+            d.admin = Some((
+                "sa".into(),
+                get("MSSQL_SA_PASSWORD").or_else(|| get("SA_PASSWORD")),
+            ))
+        }
+        _ => {}
+    }
+}
+
+impl Builder {
+    /// The datastore with this id, created if new; `declared` and a known engine stick.
+    pub(super) fn datastore(&mut self, id: &str, engine: Engine, declared: bool) -> usize {
+        if let Some(&idx) = self.ds_by_id.get(id) {
+            let d = &mut self.g.datastores[idx];
+            d.declared |= declared;
+            if d.engine == Engine::Unknown {
+                d.engine = engine;
+            }
+            return idx;
+        }
+        let idx = self.g.datastores.len();
+        self.g.datastores.push(Datastore {
+            id: id.to_string(),
+            engine,
+            declared,
+            loc: None,
+            variant: None,
+            databases: Vec::new(),
+            admin: None,
+            published: Vec::new(),
+            dependants: BTreeSet::new(),
+            owner: None,
+        });
+        self.ds_by_id.insert(id.to_string(), idx);
+        idx
+    }
+}
