@@ -323,3 +323,181 @@ fn role(service: &ComposeService, built: Option<Engine>) -> Role {
         Role::App
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::doctor::graph::{test_compose, test_file as file};
+    use crate::doctor::readers::Parsed;
+    use crate::doctor::walk::FileOut;
+
+    fn projects_of(files: &[FileOut]) -> Vec<Project<'_>> {
+        let f = Files::new(Path::new("/nonexistent"), files);
+        projects(&f, &ImageDirs::classify(files))
+    }
+
+    fn env_of<'a>(m: &'a Member) -> Vec<(&'a str, &'a str, &'a str)> {
+        m.env
+            .iter()
+            .map(|(f, e)| (f.as_str(), e.key.as_str(), e.value.as_deref().unwrap_or("")))
+            .collect()
+    }
+
+    #[test]
+    fn the_base_file_comes_first_then_overrides_then_the_rest() {
+        let mut names = vec![
+            "docker-compose.prod.yml",
+            "docker-compose.override.yml",
+            "Docker-Compose.yml",
+        ];
+        names.sort_by_key(|n| compose_order(n));
+        assert_eq!(
+            names,
+            [
+                "Docker-Compose.yml",
+                "docker-compose.override.yml",
+                "docker-compose.prod.yml"
+            ]
+        );
+    }
+
+    #[test]
+    fn override_files_merge_into_the_base_and_each_key_keeps_its_file() {
+        let files = vec![
+            file(
+                "docker-compose.override.yml",
+                test_compose(
+                    "services:\n  app:\n    image: shop/app:2\n    environment:\n      DB_NAME: shop\n    ports: [\"8081:80\"]\n",
+                ),
+            ),
+            file(
+                "docker-compose.yml",
+                test_compose(
+                    "services:\n  app:\n    image: shop/app:1\n    environment:\n      DB_HOST: db\n      DB_NAME: old\n    ports: [\"8080:80\"]\n  db:\n    image: postgres:16\n",
+                ),
+            ),
+        ];
+        let ps = projects_of(&files);
+        assert_eq!(ps.len(), 1);
+        let p = &ps[0];
+        assert_eq!((p.dir, p.variant.as_str()), ("", "compose"));
+        let app = &p.members[0];
+        assert_eq!(app.rel, "docker-compose.yml");
+        assert_eq!(app.service.image.as_deref(), Some("shop/app:2"));
+        assert_eq!(app.service.ports.len(), 2);
+        assert_eq!(
+            env_of(app),
+            [
+                ("docker-compose.yml", "DB_HOST", "db"),
+                ("docker-compose.override.yml", "DB_NAME", "shop")
+            ]
+        );
+        assert_eq!(app.role, Role::App);
+        assert_eq!(p.members[1].role, Role::Datastore(Engine::Postgres));
+    }
+
+    #[test]
+    fn extends_inherits_what_the_service_does_not_set_from_any_file() {
+        // The base file is no compose file by name, so the walk did not read it.
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("common")).unwrap();
+        std::fs::write(
+            root.path().join("common/base.yml"),
+            "services:\n  base:\n    build: ../app\n    env_file: [./common.env]\n    environment:\n      LOG: info\n      DB_HOST: base-db\n",
+        )
+        .unwrap();
+        let files = vec![file(
+            "deploy/docker-compose.yml",
+            test_compose(
+                "services:\n  web:\n    extends:\n      file: ../common/base.yml\n      service: base\n    environment:\n      DB_HOST: db\n  worker:\n    extends: web\n",
+            ),
+        )];
+        let f = Files::new(root.path(), &files);
+        let ps = projects(&f, &ImageDirs::default());
+        let p = &ps[0];
+        assert_eq!(p.dir, "deploy");
+        let web = &p.members[0];
+        // Paths are rebased onto the project's directory.
+        assert_eq!(web.service.build.as_deref(), Some("../app"));
+        assert_eq!(
+            p.path(web.service.build.as_deref().unwrap()).as_deref(),
+            Some("app")
+        );
+        assert_eq!(
+            web.service.env_files,
+            [("../common/common.env".to_string(), 4)]
+        );
+        assert_eq!(
+            env_of(web),
+            [
+                ("deploy/docker-compose.yml", "DB_HOST", "db"),
+                ("common/base.yml", "LOG", "info")
+            ]
+        );
+        // A chain through the project: worker extends web, which extends base.
+        let worker = &p.members[1];
+        assert_eq!(worker.service.build.as_deref(), Some("../app"));
+        assert_eq!(env_of(worker).len(), 2);
+    }
+
+    #[test]
+    fn images_ports_and_environment_are_interpolated_from_the_project_env() {
+        let files = vec![
+            file(
+                ".env",
+                Parsed::Env(vec![
+                    Entry::new("PG", "15", 1),
+                    Entry::new("PG_PORT", "5440", 2),
+                ]),
+            ),
+            file(
+                "docker-compose.yml",
+                test_compose(
+                    "services:\n  db:\n    image: postgres:${PG:-16}\n    ports: [\"127.0.0.1:${PG_PORT:-5432}:5432\"]\n    environment:\n      POSTGRES_DB: ${DB:-shop}\n  admin:\n    image: adminer\n  built:\n    build: ./mysql\n",
+                ),
+            ),
+            file(
+                "mysql/Dockerfile",
+                Parsed::Dockerfile(
+                    Some("mysql:8".into()),
+                    vec![Entry::new("MYSQL_DATABASE", "x", 2)],
+                ),
+            ),
+        ];
+        let ps = projects_of(&files);
+        let [db, admin, built] = &ps[0].members[..] else {
+            panic!("three services");
+        };
+        assert_eq!(db.service.image.as_deref(), Some("postgres:15"));
+        assert_eq!(db.service.ports[0].host_port, Some(5440));
+        assert_eq!(env_of(db), [("docker-compose.yml", "POSTGRES_DB", "shop")]);
+        assert_eq!(admin.role, Role::Tool);
+        assert_eq!(built.role, Role::Datastore(Engine::Mysql));
+        assert_eq!(built.built_env, [Entry::new("MYSQL_DATABASE", "x", 2)]);
+    }
+
+    #[test]
+    fn several_projects_carry_their_directory_in_variants_and_ids() {
+        let c = || test_compose("services:\n  db:\n    image: redis:7\n");
+        let files = vec![
+            file("a/docker-compose.yml", c()),
+            file("docker-compose.yml", c()),
+        ];
+        let ps = projects_of(&files);
+        let got: Vec<_> = ps
+            .iter()
+            .map(|p| (p.dir, p.variant.as_str(), p.datastore_id("db")))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("", "compose", "compose:db".to_string()),
+                ("a", "compose:a", "compose:a/db".to_string())
+            ]
+        );
+        let single = projects_of(&files[..1]);
+        assert_eq!(single[0].datastore_id("db"), "compose:db");
+    }
+}

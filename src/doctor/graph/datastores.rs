@@ -239,3 +239,154 @@ impl Builder {
         idx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::doctor::graph::{ManifestService, ownership, test_compose, test_file as file};
+    use crate::doctor::readers::{Parsed, kubernetes};
+    use crate::doctor::walk::FileOut;
+
+    /// Ownership then datastores over `files`.
+    fn declared(files: &[FileOut], manifest: Option<&ManifestInfo>) -> Builder {
+        let input = Input::new(Path::new("/nonexistent"), files, manifest);
+        let mut b = Builder::default();
+        ownership::assign(&mut b, &input);
+        declare(&mut b, &input);
+        b
+    }
+
+    fn described(engine: Engine, env: &[(&str, &str)]) -> Datastore {
+        let mut b = Builder::default();
+        let ds = b.datastore("compose:db", engine, true);
+        let env: Vec<Entry> = env.iter().map(|(k, v)| Entry::new(k, v, 1)).collect();
+        describe_db_env(&mut b.g.datastores[ds], &env);
+        b.g.datastores.remove(ds)
+    }
+
+    #[test]
+    fn official_image_variables_describe_databases_and_administrator() {
+        let pg = described(Engine::Postgres, &[("POSTGRES_PASSWORD", "pw")]);
+        assert_eq!(pg.databases, ["postgres"]);
+        assert_eq!(pg.admin, Some(("postgres".into(), Some("pw".into()))));
+        let pg = described(
+            Engine::Postgres,
+            &[
+                ("POSTGRES_USER", "app"),
+                ("POSTGRES_DB", "shop"),
+                ("POSTGRES_DB", ""),
+            ],
+        );
+        // The last value wins, and an empty one means unset.
+        assert_eq!(pg.databases, ["app"]);
+        let my = described(
+            Engine::Mariadb,
+            &[("MARIADB_DATABASE", "shop"), ("MARIADB_ROOT_PASSWORD", "r")],
+        );
+        assert_eq!(my.databases, ["shop"]);
+        assert_eq!(my.admin, Some(("root".into(), Some("r".into()))));
+        let mongo = described(Engine::Mongodb, &[("MONGO_INITDB_DATABASE", "shop")]);
+        assert_eq!((mongo.databases, mongo.admin), (vec!["shop".into()], None));
+        let mssql = described(Engine::Sqlserver, &[("SA_PASSWORD", "x")]);
+        assert_eq!(mssql.admin, Some(("sa".into(), Some("x".into()))));
+        let redis = described(Engine::Redis, &[("REDIS_PASSWORD", "x")]);
+        assert_eq!((redis.databases.len(), redis.admin), (0, None));
+    }
+
+    #[test]
+    fn datastore_ids_are_unique_and_keep_what_is_known() {
+        let mut b = Builder::default();
+        let a = b.datastore("db:5432", Engine::Unknown, false);
+        assert_eq!(b.datastore("db:5432", Engine::Mysql, true), a);
+        assert_eq!(b.datastore("db:5432", Engine::Postgres, false), a);
+        let d = &b.g.datastores[a];
+        assert_eq!((d.engine, d.declared), (Engine::Mysql, true));
+        assert_ne!(b.datastore("db2:5432", Engine::Mysql, false), a);
+    }
+
+    #[test]
+    fn each_manifest_service_owns_its_database_published_locally() {
+        let m = ManifestInfo {
+            file: "dbps.yaml".into(),
+            project: "shop".into(),
+            services: vec![ManifestService {
+                name: "orders".into(),
+                path: "orders".into(),
+                engine: Engine::Postgres,
+                port: Some(5433),
+                database: "orders".into(),
+                line: 4,
+            }],
+        };
+        let b = declared(&[], Some(&m));
+        let d = &b.g.datastores[0];
+        assert_eq!(
+            (d.id.as_str(), d.owner, d.declared),
+            ("dbps:orders", Some(0), true)
+        );
+        assert_eq!(d.loc, Some(Loc::new("dbps.yaml", 4)));
+        assert_eq!(d.published[0].ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(d.published[0].port, Some(5433));
+    }
+
+    #[test]
+    fn compose_databases_answer_to_names_aliases_and_links() {
+        let compose = test_compose(
+            "services:\n  orders:\n    build: ./orders\n    links: [\"pg:database\"]\n    depends_on: [pg, cache]\n  pg:\n    image: postgres:16\n    environment:\n      POSTGRES_DB: shop\n    ports: [\"127.0.0.1:5433:5432\"]\n    networks:\n      default:\n        aliases: [postgres]\n  cache:\n    build: ./cache\n  adminer:\n    image: adminer\n",
+        );
+        let files = vec![
+            file("docker-compose.yml", compose),
+            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
+            file(
+                "cache/Dockerfile",
+                Parsed::Dockerfile(Some("redis:7".into()), vec![Entry::new("X", "1", 2)]),
+            ),
+        ];
+        let b = declared(&files, None);
+        let ids: Vec<_> = b.g.datastores.iter().map(|d| d.id.as_str()).collect();
+        assert_eq!(ids, ["compose:pg", "compose:cache"]);
+        let pg = &b.g.datastores[0];
+        assert_eq!(pg.engine, Engine::Postgres);
+        assert_eq!(pg.databases, ["shop"]);
+        assert_eq!(pg.loc, Some(Loc::new("docker-compose.yml", 6)));
+        assert_eq!(pg.variant.as_deref(), Some("compose"));
+        assert_eq!(pg.published[0].port, Some(5433));
+        assert_eq!(b.g.datastores[1].engine, Engine::Redis);
+        let mut names: Vec<_> = b.compose_alias[0].iter().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                (&"cache".to_string(), &1),
+                (&"database".to_string(), &0),
+                (&"pg".to_string(), &0),
+                (&"postgres".to_string(), &0)
+            ]
+        );
+        assert!(b.g.datastores.iter().all(|d| d.dependants == [0].into()));
+    }
+
+    #[test]
+    fn kubernetes_databases_take_their_service_names_and_node_ports() {
+        let objects = kubernetes::parse(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pg-0\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels: {app: pg}\n    spec:\n      containers:\n        - name: pg\n          image: postgres:16\n          env:\n            - name: POSTGRES_DB\n              value: orders\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: postgres\n  namespace: shop\nspec:\n  type: NodePort\n  selector: {app: pg}\n  ports:\n    - port: 5432\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: postgres\n  namespace: other\nspec:\n  selector: {app: pg}\n",
+        )
+        .unwrap();
+        let b = declared(&[file("k8s/db.yaml", Parsed::Kube(objects))], None);
+        assert_eq!(b.g.datastores.len(), 1);
+        let d = &b.g.datastores[0];
+        assert_eq!(d.id, "k8s:shop/postgres");
+        assert_eq!(d.databases, ["orders"]);
+        assert_eq!(d.variant.as_deref(), Some("kubernetes"));
+        assert_eq!(d.published.len(), 1);
+        assert_eq!(d.published[0].ip, None);
+        assert_eq!(d.published[0].port, Some(5432));
+        let mut names: Vec<_> = b.kube_alias.keys().cloned().collect();
+        names.sort();
+        let key = |ns: &str, n: &str| (ns.to_string(), n.to_string());
+        // The Service of another namespace selects nothing here.
+        assert_eq!(names, [key("shop", "pg-0"), key("shop", "postgres")]);
+    }
+}

@@ -174,3 +174,85 @@ fn expand_references(entries: &mut [Entry]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::graph::test_file as file;
+    use crate::doctor::readers::kubernetes;
+
+    const MANIFEST: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: orders-db\n  namespace: shop\ndata:\n  DB_HOST: postgres\n  LOG: info\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: orders-secret\n  namespace: shop\nstringData:\n  password: pw\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: orders\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels: {app: orders, tier: api}\n    spec:\n      containers:\n        - name: api\n          image: shop/orders:1\n          envFrom:\n            - configMapRef:\n                name: orders-db\n              prefix: ORDERS_\n          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef: {name: orders-secret, key: password}\n            - name: DATABASE_URL\n              value: postgres://orders:$(DB_PASSWORD)@$(ORDERS_DB_HOST)/orders\n            - name: LOG\n              value: debug\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: admin\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: ui\n          image: dpage/pgadmin4\n        - name: exporter\n          image: prometheuscommunity/postgres-exporter\n---\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pg\n  namespace: shop\nspec:\n  template:\n    metadata:\n      labels: {app: pg}\n    spec:\n      containers:\n        - name: pg\n          image: postgres:16\n        - name: exporter\n          image: prometheuscommunity/postgres-exporter\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: orders\n  namespace: shop\nspec:\n  selector: {app: orders}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: everything\n  namespace: shop\nspec:\n  selector: {app: orders, tier: web}\n";
+
+    fn files() -> Vec<FileOut> {
+        vec![file(
+            "k8s/shop.yaml",
+            Parsed::Kube(kubernetes::parse(MANIFEST).unwrap()),
+        )]
+    }
+
+    #[test]
+    fn workloads_are_classified_and_selected_by_matching_services() {
+        let files = files();
+        let cluster = Cluster::new(&files);
+        let roles: Vec<_> = cluster
+            .workloads
+            .iter()
+            .map(|w| (w.object.name.as_str(), w.role))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("orders", Role::App),
+                ("admin", Role::Tool),
+                ("pg", Role::Datastore(Engine::Postgres))
+            ]
+        );
+        assert_eq!(cluster.workloads[0].image(), Some("shop/orders:1"));
+        let selecting: Vec<_> = cluster
+            .selecting(&cluster.workloads[0])
+            .iter()
+            .map(|(rel, s)| (*rel, s.name.as_str()))
+            .collect();
+        // A selector needs every label it names.
+        assert_eq!(selecting, [("k8s/shop.yaml", "orders")]);
+        assert!(cluster.selecting(&cluster.workloads[2]).is_empty());
+    }
+
+    #[test]
+    fn a_containers_environment_is_what_the_pod_sees() {
+        let files = files();
+        let cluster = Cluster::new(&files);
+        let c = &cluster.workloads[0].containers[0];
+        let (entries, refs) = cluster.env(c, "shop");
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.value.as_deref().unwrap_or("-")))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ORDERS_DB_HOST", "postgres"),
+                ("ORDERS_LOG", "info"),
+                ("DB_PASSWORD", "pw"),
+                ("DATABASE_URL", "postgres://orders:pw@postgres/orders"),
+                ("LOG", "debug"),
+            ]
+        );
+        assert_eq!(
+            entries[2].source_ref.as_deref(),
+            Some("secret:shop/orders-secret/password")
+        );
+        let names: Vec<_> = refs
+            .iter()
+            .map(|(n, s, _, db)| (n.as_str(), *s, *db))
+            .collect();
+        assert_eq!(
+            names,
+            [("orders-db", false, true), ("orders-secret", true, true)]
+        );
+        // In another namespace the objects are not found.
+        let (elsewhere, _) = cluster.env(c, "other");
+        assert_eq!(elsewhere[0].key, "DB_PASSWORD");
+        assert_eq!(elsewhere[0].value, None);
+    }
+}

@@ -274,134 +274,14 @@ pub(super) fn test_file(rel: &str, parsed: super::readers::Parsed) -> FileOut {
     }
 }
 
+/// A parsed compose file, for tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::doctor::config;
-    use crate::doctor::readers::{self, Parsed};
+pub(super) fn test_compose(yaml: &str) -> super::readers::Parsed {
+    super::readers::Parsed::Compose(super::readers::compose::parse(yaml).expect("valid compose"))
+}
 
-    use super::test_file as file;
-
-    #[test]
-    fn compose_hosts_resolve_to_one_datastore() {
-        let compose = readers::compose::parse(
-            "services:\n  orders:\n    build: ./orders\n    environment:\n      DATABASE_URL: postgres://o:pw@db:5432/shop\n  billing:\n    build: ./billing\n    environment:\n      DB_HOST: database\n      DB_NAME: shop\n    links: [\"db:database\"]\n  db:\n    image: postgres:16\n",
-        )
-        .unwrap();
-        let files = vec![
-            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
-            file("docker-compose.yml", Parsed::Compose(compose)),
-            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
-        ];
-        let g = build(Path::new("/nonexistent"), &files, None);
-        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["billing", "orders"]);
-        assert_eq!(g.conns.len(), 2);
-        assert!(
-            g.conns
-                .iter()
-                .all(|c| g.ds(c.datastore.unwrap()) == "compose:db")
-        );
-        assert!(
-            g.conns
-                .iter()
-                .all(|c| c.database.as_deref() == Some("shop"))
-        );
-    }
-
-    #[test]
-    fn migration_jobs_belong_to_their_service() {
-        let mut b = Builder::default();
-        let orders = b.service("orders", "directory");
-        assert_eq!(
-            b.match_service("orders-migrate", None, "kubernetes"),
-            orders
-        );
-        assert_eq!(b.match_service("orders-service", None, "compose"), orders);
-        assert_eq!(
-            b.match_service("flyway-job", Some("shop/orders:1"), "kubernetes"),
-            orders
-        );
-        assert_ne!(b.match_service("billing", None, "compose"), orders);
-    }
-
-    #[test]
-    fn a_migration_directory_joins_the_service_it_migrates() {
-        // Regression: `orders-migrations/` (a Flyway image with the DDL) became its own
-        // service, so `orders` "shared" its database with it (DBPS001) and used a table
-        // "owned" by it (DBPS002).
-        let compose = readers::compose::parse(
-            "services:\n  orders:\n    build: ./orders\n    environment:\n      DATABASE_URL: postgres://o:pw@db/orders\n  orders-migrations:\n    build: ./orders-migrations\n    environment:\n      FLYWAY_URL: jdbc:postgresql://db/orders\n  reports-migrate:\n    build: ./reports-migrate\n  db:\n    image: postgres:16\n",
-        )
-        .unwrap();
-        let files = vec![
-            file("docker-compose.yml", Parsed::Compose(compose)),
-            file(
-                "migrate-billing/Dockerfile",
-                Parsed::Dockerfile(Some("node:20".into()), vec![]),
-            ),
-            file(
-                "orders-migrations/Dockerfile",
-                Parsed::Dockerfile(Some("flyway/flyway:10".into()), vec![]),
-            ),
-            file(
-                "orders/Dockerfile",
-                Parsed::Dockerfile(Some("node:20".into()), vec![]),
-            ),
-            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
-        ];
-        let g = build(Path::new("/nonexistent"), &files, None);
-        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["billing", "orders", "reports-migrate"]);
-        assert!(g.services[0].dirs.contains("migrate-billing"));
-        assert!(g.services[1].dirs.contains("orders-migrations"));
-        assert!(g.conns.iter().all(|c| c.service == 1));
-    }
-
-    #[test]
-    fn per_service_compose_files_naming_every_service_app_stay_separate() {
-        // Regression: `orders/docker-compose.yml` and `billing/docker-compose.yml` both
-        // defining `app: {build: .}` merged orders and billing into one service `app`,
-        // hiding every violation between them.
-        let compose = |db: &str| {
-            readers::compose::parse(&format!(
-                "services:\n  app:\n    build: .\n    environment:\n      DATABASE_URL: postgres://u:pw@db/{db}\n  db:\n    image: postgres:16\n"
-            ))
-            .unwrap()
-        };
-        let files = vec![
-            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
-            file(
-                "billing/docker-compose.yml",
-                Parsed::Compose(compose("billing")),
-            ),
-            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
-            file(
-                "orders/docker-compose.yml",
-                Parsed::Compose(compose("orders")),
-            ),
-        ];
-        let g = build(Path::new("/nonexistent"), &files, None);
-        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["billing", "orders"]);
-        let by_service: Vec<_> = g
-            .conns
-            .iter()
-            .map(|c| (g.name(c.service), c.database.as_deref().unwrap_or("")))
-            .collect();
-        assert_eq!(by_service, [("billing", "billing"), ("orders", "orders")]);
-    }
-
-    #[test]
-    fn prefix_ownership() {
-        let mut b = Builder::default();
-        let orders = b.service("orders", "directory");
-        let _ = b.service("order-history", "directory");
-        assert_eq!(
-            b.owner_by_prefix(&config::words("ORDERS_DB_URL")),
-            Some(orders)
-        );
-        assert_eq!(b.owner_by_prefix(&config::words("ORDERS_API_KEY")), None);
-        assert_eq!(b.owner_by_prefix(&config::words("DATABASE_URL")), None);
-    }
+/// The graph of walked files under a root that does not exist (nothing read from disk).
+#[cfg(test)]
+pub(super) fn test_build(files: &[FileOut], manifest: Option<&ManifestInfo>) -> Graph {
+    build(Path::new("/nonexistent"), files, manifest)
 }

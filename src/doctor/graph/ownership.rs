@@ -318,3 +318,218 @@ impl Builder {
         self.service(name, origin)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::graph::{ManifestService, test_build, test_compose, test_file as file};
+    use crate::doctor::model::Engine;
+    use crate::doctor::readers::kubernetes;
+
+    fn dockerfile(rel: &str, base: &str) -> crate::doctor::walk::FileOut {
+        file(rel, Parsed::Dockerfile(Some(base.into()), vec![]))
+    }
+
+    fn manifest(services: &[(&str, &str)]) -> ManifestInfo {
+        ManifestInfo {
+            file: "dbps.yaml".into(),
+            project: "shop".into(),
+            services: services
+                .iter()
+                .enumerate()
+                .map(|(i, (name, path))| ManifestService {
+                    name: name.to_string(),
+                    path: path.to_string(),
+                    engine: Engine::Postgres,
+                    port: None,
+                    database: name.to_string(),
+                    line: i as u32 + 3,
+                })
+                .collect(),
+        }
+    }
+
+    fn roots_of(files: &[crate::doctor::walk::FileOut], m: Option<&ManifestInfo>) -> Roots {
+        root_candidates(&Input::new(Path::new("/nonexistent"), files, m))
+    }
+
+    #[test]
+    fn roots_come_from_each_source_kind_with_their_strength() {
+        let m = manifest(&[("accounts", "svc/accounts")]);
+        let files = vec![
+            file(
+                "docker-compose.yml",
+                test_compose(
+                    "services:\n  orders-api:\n    build: ./orders\n  pg:\n    build: ./db\n",
+                ),
+            ),
+            dockerfile("db/Dockerfile", "postgres:16"),
+            dockerfile("billing/Dockerfile", "node:20"),
+            // A module of a service (weak inside strong) is not a service of its own.
+            file("billing/lib/package.json", Parsed::Marker),
+            // A build file alone is a (weak) root.
+            file("reports/pom.xml", Parsed::Marker),
+            // Test and deployment directories hold no services.
+            dockerfile("tests/e2e/Dockerfile", "node:20"),
+            dockerfile("deploy/Dockerfile", "node:20"),
+        ];
+        let roots = roots_of(&files, Some(&m));
+        let got: Vec<(&str, u8, Option<&str>)> = roots
+            .iter()
+            .map(|(d, (s, n))| (d.as_str(), *s, n.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("billing", STRONG, None),
+                ("orders", STRONG, Some("orders-api")),
+                ("reports", WEAK, None),
+                ("svc/accounts", MANIFEST, Some("accounts")),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_root_directory_is_a_service_only_alone_or_named_by_the_manifest() {
+        let alone = vec![file("package.json", Parsed::Marker)];
+        assert_eq!(roots_of(&alone, None).keys().collect::<Vec<_>>(), [""]);
+        let with_others = vec![
+            dockerfile("Dockerfile", "node:20"),
+            dockerfile("orders/Dockerfile", "node:20"),
+        ];
+        assert_eq!(
+            roots_of(&with_others, None).keys().collect::<Vec<_>>(),
+            ["orders"]
+        );
+        let m = manifest(&[("shop", ""), ("orders", "orders")]);
+        assert_eq!(
+            roots_of(&with_others, Some(&m)).keys().collect::<Vec<_>>(),
+            ["", "orders"]
+        );
+    }
+
+    #[test]
+    fn a_compose_name_shared_by_several_build_directories_names_none() {
+        let mut roots = Roots::new();
+        roots.insert("orders".into(), (STRONG, Some("app".into())));
+        roots.insert("billing".into(), (STRONG, Some("app".into())));
+        roots.insert("users".into(), (STRONG, Some("users-service".into())));
+        roots.insert("svc".into(), (MANIFEST, Some("app".into())));
+        forget_shared_compose_names(&mut roots);
+        assert_eq!(roots["orders"].1, None);
+        assert_eq!(roots["billing"].1, None);
+        assert_eq!(roots["users"].1.as_deref(), Some("users-service"));
+        assert_eq!(roots["svc"].1.as_deref(), Some("app"));
+    }
+
+    #[test]
+    fn migration_jobs_belong_to_their_service() {
+        let mut b = Builder::default();
+        let orders = b.service("orders", "directory");
+        assert_eq!(
+            b.match_service("orders-migrate", None, "kubernetes"),
+            orders
+        );
+        assert_eq!(b.match_service("orders-service", None, "compose"), orders);
+        assert_eq!(
+            b.match_service("flyway-job", Some("shop/orders:1"), "kubernetes"),
+            orders
+        );
+        assert_ne!(b.match_service("billing", None, "compose"), orders);
+    }
+
+    #[test]
+    fn a_migration_directory_joins_the_service_it_migrates() {
+        // Regression: `orders-migrations/` (a Flyway image with the DDL) became its own
+        // service, so `orders` "shared" its database with it (DBPS001) and used a table
+        // "owned" by it (DBPS002).
+        let compose = test_compose(
+            "services:\n  orders:\n    build: ./orders\n    environment:\n      DATABASE_URL: postgres://o:pw@db/orders\n  orders-migrations:\n    build: ./orders-migrations\n    environment:\n      FLYWAY_URL: jdbc:postgresql://db/orders\n  reports-migrate:\n    build: ./reports-migrate\n  db:\n    image: postgres:16\n",
+        );
+        let files = vec![
+            file("docker-compose.yml", compose),
+            dockerfile("migrate-billing/Dockerfile", "node:20"),
+            dockerfile("orders-migrations/Dockerfile", "flyway/flyway:10"),
+            dockerfile("orders/Dockerfile", "node:20"),
+            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
+        ];
+        let g = test_build(&files, None);
+        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "orders", "reports-migrate"]);
+        assert!(g.services[0].dirs.contains("migrate-billing"));
+        assert!(g.services[1].dirs.contains("orders-migrations"));
+        assert!(g.conns.iter().all(|c| c.service == 1));
+    }
+
+    #[test]
+    fn per_service_compose_files_naming_every_service_app_stay_separate() {
+        // Regression: `orders/docker-compose.yml` and `billing/docker-compose.yml` both
+        // defining `app: {build: .}` merged orders and billing into one service `app`,
+        // hiding every violation between them.
+        let compose = |db: &str| {
+            test_compose(&format!(
+                "services:\n  app:\n    build: .\n    environment:\n      DATABASE_URL: postgres://u:pw@db/{db}\n  db:\n    image: postgres:16\n"
+            ))
+        };
+        let files = vec![
+            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
+            file("billing/docker-compose.yml", compose("billing")),
+            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
+            file("orders/docker-compose.yml", compose("orders")),
+        ];
+        let g = test_build(&files, None);
+        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "orders"]);
+        let by_service: Vec<_> = g
+            .conns
+            .iter()
+            .map(|c| (g.name(c.service), c.database.as_deref().unwrap_or("")))
+            .collect();
+        assert_eq!(by_service, [("billing", "billing"), ("orders", "orders")]);
+    }
+
+    #[test]
+    fn deployment_units_are_matched_and_recorded_for_the_later_steps() {
+        let compose = test_compose(
+            "services:\n  orders:\n    build: ./orders\n  billing-api:\n    image: shop/billing:1\n  pgadmin:\n    image: dpage/pgadmin4\n  db:\n    image: postgres:16\n",
+        );
+        let kube = kubernetes::parse(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: orders-migrate\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: m\n          image: shop/migrations:1\n",
+        )
+        .unwrap();
+        let files = vec![
+            file("docker-compose.yml", compose),
+            dockerfile("orders/Dockerfile", "node:20"),
+            file("k8s/orders.yaml", Parsed::Kube(kube)),
+        ];
+        let input = Input::new(Path::new("/nonexistent"), &files, None);
+        let mut b = Builder::default();
+        assign(&mut b, &input);
+        let names: Vec<_> = b.g.services.iter().map(|s| s.name.as_str()).collect();
+        // The database and the admin tool are no services; the migration job is orders'.
+        assert_eq!(names, ["orders", "billing-api"]);
+        assert_eq!(b.compose_members, [(0, 0, 0), (0, 1, 1)]);
+        assert_eq!(b.kube_members, [(0, 0)]);
+        assert_eq!(b.compose_projects[&1], [0].into());
+        assert_eq!(b.kube_namespaces[&0], ["shop".to_string()].into());
+        assert!(b.g.services[0].aliases.contains("orders-migrate"));
+    }
+
+    #[test]
+    fn manifest_services_exist_without_a_directory_of_their_own() {
+        let m = manifest(&[("orders", "orders"), ("billing", "billing")]);
+        let files = vec![dockerfile("orders/Dockerfile", "node:20")];
+        let input = Input::new(Path::new("/nonexistent"), &files, Some(&m));
+        let mut b = Builder::default();
+        assign(&mut b, &input);
+        // Services are numbered by root directory; the manifest keeps its own order.
+        assert_eq!(b.manifest_members, [1, 0]);
+        assert_eq!(b.g.services[1].name, "orders");
+        assert!(
+            b.g.services
+                .iter()
+                .all(|s| s.origins == ["manifest"].into())
+        );
+        assert_eq!(b.roots.keys().collect::<Vec<_>>(), ["billing", "orders"]);
+    }
+}

@@ -382,3 +382,265 @@ impl Builder {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::doctor::graph::{Published, test_build, test_compose, test_file as file};
+    use crate::doctor::model::TableName;
+
+    fn spec(url: &str) -> ConnSpec {
+        crate::doctor::connstr::parse(url).expect("a connection URL")
+    }
+
+    fn published(b: &mut Builder, id: &str, port: u16) -> usize {
+        let ds = b.datastore(id, Engine::Postgres, true);
+        b.g.datastores[ds].published.push(Published {
+            ip: None,
+            port: Some(port),
+            loc: Loc::new("docker-compose.yml", 1),
+            variant: None,
+        });
+        ds
+    }
+
+    #[test]
+    fn compose_hosts_resolve_to_one_datastore() {
+        let compose = test_compose(
+            "services:\n  orders:\n    build: ./orders\n    environment:\n      DATABASE_URL: postgres://o:pw@db:5432/shop\n  billing:\n    build: ./billing\n    environment:\n      DB_HOST: database\n      DB_NAME: shop\n    links: [\"db:database\"]\n  db:\n    image: postgres:16\n",
+        );
+        let files = vec![
+            file("billing/Dockerfile", Parsed::Dockerfile(None, vec![])),
+            file("docker-compose.yml", compose),
+            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
+        ];
+        let g = test_build(&files, None);
+        let names: Vec<_> = g.services.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["billing", "orders"]);
+        assert_eq!(g.conns.len(), 2);
+        assert!(
+            g.conns
+                .iter()
+                .all(|c| g.ds(c.datastore.unwrap()) == "compose:db")
+        );
+        assert!(
+            g.conns
+                .iter()
+                .all(|c| c.database.as_deref() == Some("shop"))
+        );
+    }
+
+    #[test]
+    fn local_hosts_reach_the_datastore_publishing_the_port_in_the_own_project() {
+        let mut b = Builder::default();
+        let other = published(&mut b, "compose:a/db", 5432);
+        let own = published(&mut b, "compose:b/db", 5432);
+        b.compose_alias = vec![
+            HashMap::from([("db".into(), other)]),
+            HashMap::from([("db".into(), own)]),
+        ];
+        b.compose_projects.insert(0, [1].into());
+        let local = spec("postgres://u:p@localhost/orders");
+        assert_eq!(b.resolve(&local, &Ctx::Compose(0), 0), Some(other));
+        assert_eq!(b.resolve(&local, &Ctx::Neutral, 0), Some(own));
+        // Another port is a server of its own, not declared anywhere.
+        let ds = b.resolve(&spec("postgres://u:p@127.0.0.1:6000/x"), &Ctx::Neutral, 0);
+        assert_eq!(b.g.ds(ds.unwrap()), "localhost:6000");
+        assert!(!b.g.datastores[ds.unwrap()].declared);
+    }
+
+    #[test]
+    fn names_resolve_in_their_context() {
+        let mut b = Builder::default();
+        let a = b.datastore("compose:a/db", Engine::Postgres, true);
+        let c = b.datastore("compose:c/db", Engine::Postgres, true);
+        let k = b.datastore("k8s:shop/postgres", Engine::Postgres, true);
+        b.compose_alias = vec![
+            HashMap::from([("db".into(), a)]),
+            HashMap::from([("db".into(), c)]),
+        ];
+        b.kube_alias.insert(("shop".into(), "postgres".into()), k);
+        let db = spec("postgres://u:p@db/x");
+        assert_eq!(b.resolve(&db, &Ctx::Compose(1), 0), Some(c));
+        // Two projects answer to `db`: only the service's own project decides.
+        b.compose_projects.insert(7, [0].into());
+        assert_eq!(b.resolve(&db, &Ctx::Neutral, 7), Some(a));
+        let ambiguous = b.resolve(&db, &Ctx::Neutral, 8).unwrap();
+        assert_eq!(b.g.ds(ambiguous), "db:5432");
+        // A qualified name gives its namespace.
+        let fq = spec("postgres://u:p@postgres.shop.svc.cluster.local/x");
+        assert_eq!(b.resolve(&fq, &Ctx::Kube("default".into()), 0), Some(k));
+        let short = spec("postgres://u:p@postgres/x");
+        assert_eq!(b.resolve(&short, &Ctx::Kube("shop".into()), 0), Some(k));
+        assert_eq!(b.resolve(&short, &Ctx::Neutral, 0), Some(k));
+        assert_ne!(b.resolve(&short, &Ctx::Kube("other".into()), 0), Some(k));
+    }
+
+    #[test]
+    fn one_candidate_or_the_one_that_is_mine() {
+        let cands: BTreeSet<(usize, usize)> = [(0, 4), (1, 4)].into();
+        assert_eq!(pick(&cands, |_| false), Some(4));
+        let cands: BTreeSet<(usize, usize)> = [(0, 4), (1, 5)].into();
+        assert_eq!(pick(&cands, |p| *p == 1), Some(5));
+        assert_eq!(pick(&cands, |_| true), None);
+        assert_eq!(pick(&BTreeSet::<(usize, usize)>::new(), |_| true), None);
+    }
+
+    #[test]
+    fn a_connection_takes_the_datastores_engine_and_default_database() {
+        let mut b = Builder::default();
+        let ds = b.datastore("compose:cache", Engine::Redis, true);
+        b.compose_alias = vec![HashMap::from([("cache".into(), ds)])];
+        let mut src = Source::new(
+            Owner::Service(0),
+            "docker-compose.yml",
+            None,
+            Ctx::Compose(0),
+        );
+        src.key_files
+            .insert("REDIS_HOST".into(), "docker-compose.override.yml".into());
+        let found = ConnFound {
+            spec: ConnSpec {
+                host: Some("cache".into()),
+                ..ConnSpec::default()
+            },
+            line: 9,
+            keys: vec!["REDIS_HOST".into()],
+        };
+        b.add_conn(0, &found, &src);
+        let c = &b.g.conns[0];
+        assert_eq!((c.datastore, c.engine), (Some(ds), Engine::Redis));
+        assert_eq!(c.database.as_deref(), Engine::Redis.default_database());
+        assert_eq!(c.loc, Loc::new("docker-compose.override.yml", 9));
+    }
+
+    #[test]
+    fn configuration_belongs_to_the_nearest_root_above_it() {
+        let mut b = Builder::default();
+        b.roots.insert("services/orders".into(), 3);
+        b.roots.insert(String::new(), 0);
+        let dir = |d: &str| Owner::Dir(d.into());
+        assert_eq!(b.owner(&dir("services/orders/src/main")), Some(3));
+        assert_eq!(b.owner(&dir("services/orders-api")), Some(0));
+        assert_eq!(b.owner(&Owner::Service(5)), Some(5));
+        b.roots.remove("");
+        assert_eq!(b.owner(&dir("docs")), None);
+    }
+
+    #[test]
+    fn prefix_ownership() {
+        let mut b = Builder::default();
+        let orders = b.service("orders", "directory");
+        let _ = b.service("order-history", "directory");
+        assert_eq!(
+            b.owner_by_prefix(&config::words("ORDERS_DB_URL")),
+            Some(orders)
+        );
+        assert_eq!(b.owner_by_prefix(&config::words("ORDERS_API_KEY")), None);
+        assert_eq!(b.owner_by_prefix(&config::words("DATABASE_URL")), None);
+    }
+
+    #[test]
+    fn source_facts_and_references_are_resolved_for_their_service() {
+        let table = TableName {
+            qualifier: None,
+            name: "orders".into(),
+        };
+        let mut b = Builder::default();
+        let orders = b.service("orders", "directory");
+        let billing = b.service("billing", "directory");
+        b.roots.insert("orders".into(), orders);
+        source_fact(
+            &mut b,
+            billing,
+            "billing/a.sql",
+            3,
+            &Fact::TableUse(table.clone()),
+        );
+        source_fact(&mut b, orders, "orders/a.sql", 1, &Fact::TableCreate(table));
+        source_fact(
+            &mut b,
+            billing,
+            "billing/a.py",
+            5,
+            &Fact::EnvRead("ORDERS_DB_URL".into()),
+        );
+        source_fact(
+            &mut b,
+            billing,
+            "billing/a.py",
+            6,
+            &Fact::EnvRead("MYSQL_ROOT_PASSWORD".into()),
+        );
+        source_fact(
+            &mut b,
+            billing,
+            "billing/a.py",
+            7,
+            &Fact::EnvFileRef("orders/.env".into()),
+        );
+        b.object_refs.push((
+            billing,
+            "orders-db-credentials".into(),
+            true,
+            false,
+            Loc::new("k.yaml", 2),
+        ));
+        borrowed_env_files(&mut b);
+        borrowed_objects(&mut b);
+        let tables: Vec<_> = b.g.tables.iter().map(|t| (t.service, t.create)).collect();
+        assert_eq!(tables, [(billing, false), (orders, true)]);
+        let foreign: Vec<_> =
+            b.g.foreign
+                .iter()
+                .map(|f| (f.service, f.owner, f.what.as_str()))
+                .collect();
+        assert_eq!(
+            foreign,
+            [
+                (billing, orders, "variable `ORDERS_DB_URL`"),
+                (billing, orders, "env file `orders/.env`"),
+                (billing, orders, "secret `orders-db-credentials`"),
+            ]
+        );
+        let admin: Vec<_> = b.g.admin_keys.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(admin, ["MYSQL_ROOT_PASSWORD"]);
+    }
+
+    #[test]
+    fn identical_records_are_kept_once() {
+        let mut g = Graph::default();
+        let conn = ConnUse {
+            service: 0,
+            datastore: None,
+            engine: Engine::Postgres,
+            database: Some("x".into()),
+            schema: None,
+            user: None,
+            password: None,
+            password_ref: None,
+            loc: Loc::new("a", 1),
+            variant: None,
+            via: "DATABASE_URL".into(),
+        };
+        // `via` is not part of a connection's identity.
+        let same = ConnUse {
+            via: "DB_URL".into(),
+            ..conn.clone()
+        };
+        let other = ConnUse {
+            loc: Loc::new("a", 2),
+            ..conn.clone()
+        };
+        g.conns = vec![conn, same, other];
+        dedup(&mut g);
+        let vias: Vec<_> = g
+            .conns
+            .iter()
+            .map(|c| (c.via.as_str(), c.loc.line))
+            .collect();
+        assert_eq!(vias, [("DATABASE_URL", 1), ("DATABASE_URL", 2)]);
+    }
+}

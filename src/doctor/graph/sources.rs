@@ -336,3 +336,166 @@ fn spring_sources(docs: &[SpringDoc]) -> Vec<(Option<String>, Vec<Entry>)> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::doctor::graph::{datastores, ownership, test_compose, test_file as file};
+
+    /// Ownership, datastores, then the sources of `files`.
+    fn gathered(root: &Path, files: &[FileOut]) -> Builder {
+        let input = Input::new(root, files, None);
+        let mut b = Builder::default();
+        ownership::assign(&mut b, &input);
+        datastores::declare(&mut b, &input);
+        gather(&mut b, &input);
+        b
+    }
+
+    fn keys(src: &Source) -> Vec<(&str, &str)> {
+        src.entries
+            .iter()
+            .map(|e| (e.key.as_str(), src.file_of(&e.key)))
+            .collect()
+    }
+
+    #[test]
+    fn env_file_names_give_variants_except_local_and_development() {
+        assert_eq!(
+            env_file_variant(".env.production").as_deref(),
+            Some("env:production")
+        );
+        assert_eq!(env_file_variant(".env.local"), None);
+        assert_eq!(env_file_variant(".env.dev"), None);
+        assert_eq!(env_file_variant(".env"), None);
+    }
+
+    #[test]
+    fn spring_profiles_are_sources_and_test_profiles_are_not() {
+        let doc = |profile: Option<&str>, url: &str| SpringDoc {
+            profile: profile.map(str::to_string),
+            entries: vec![Entry::new("spring.datasource.url", url, 3)],
+        };
+        let docs = [
+            doc(None, "jdbc:postgresql://${DB_HOST:db}/orders"),
+            doc(Some("prod"), "jdbc:postgresql://prod-db/orders"),
+            doc(Some("test"), "jdbc:h2:mem:test"),
+        ];
+        let got: Vec<_> = spring_sources(&docs)
+            .into_iter()
+            .map(|(v, e)| (v, e[0].key.clone(), e[0].value.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    None,
+                    "spring.datasource.url".into(),
+                    Some("jdbc:postgresql://db/orders".into())
+                ),
+                (None, "DB_HOST".into(), None),
+                (
+                    Some("spring:prod".into()),
+                    "spring.datasource.url".into(),
+                    Some("jdbc:postgresql://prod-db/orders".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_compose_service_sees_env_files_overridden_by_environment() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("orders")).unwrap();
+        std::fs::write(
+            root.path().join("orders/.env"),
+            "DB_HOST=file-db\nDB_USER=u\n",
+        )
+        .unwrap();
+        std::fs::write(root.path().join("db_password.txt"), "hunter2-real\n").unwrap();
+        let files = vec![
+            file(
+                "docker-compose.yml",
+                test_compose(
+                    "services:\n  orders:\n    build: ./orders\n    env_file: ./orders/.env\n    environment:\n      DB_HOST: db\n    secrets: [db_password, api_key]\n    profiles: [full]\nsecrets:\n  db_password:\n    file: ./db_password.txt\n  api_key:\n    file: ./api.txt\n",
+                ),
+            ),
+            file(
+                "docker-compose.override.yml",
+                test_compose("services:\n  orders:\n    environment:\n      DB_NAME: orders\n"),
+            ),
+            file("orders/Dockerfile", Parsed::Dockerfile(None, vec![])),
+        ];
+        let b = gathered(root.path(), &files);
+        let compose: Vec<&Source> = b
+            .sources
+            .iter()
+            .filter(|s| s.ctx == Ctx::Compose(0))
+            .collect();
+        assert_eq!(compose.len(), 1);
+        let src = compose[0];
+        assert_eq!(src.owner, Owner::Service(0));
+        assert_eq!(src.variant.as_deref(), Some("compose[full]"));
+        assert_eq!(
+            keys(src),
+            [
+                ("DB_USER", "orders/.env"),
+                ("DB_HOST", "docker-compose.yml"),
+                ("DB_NAME", "docker-compose.override.yml")
+            ]
+        );
+        assert_eq!(b.env_file_refs[0].1, "orders/.env");
+        // Both secrets may be borrowed; only the password is a credential, with its value.
+        let refs: Vec<_> = b.object_refs.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(refs, ["db_password", "api_key"]);
+        assert_eq!(b.g.conns.len(), 1);
+        assert_eq!(b.g.conns[0].password.as_deref(), Some("hunter2-real"));
+        assert_eq!(b.g.conns[0].via, "secret db_password");
+    }
+
+    #[test]
+    fn directory_files_belong_to_their_directory_and_database_images_to_none() {
+        let files = vec![
+            file(
+                "orders/.env.staging",
+                Parsed::Env(vec![Entry::new("A", "1", 1)]),
+            ),
+            file(
+                "orders/appsettings.Production.json",
+                Parsed::AppSettings(Some("Production".into()), vec![Entry::new("B", "2", 1)]),
+            ),
+            file(
+                "orders/Dockerfile",
+                Parsed::Dockerfile(Some("node:20".into()), vec![Entry::new("C", "3", 2)]),
+            ),
+            file(
+                "db/Dockerfile",
+                Parsed::Dockerfile(
+                    Some("postgres:16".into()),
+                    vec![Entry::new("POSTGRES_DB", "x", 2)],
+                ),
+            ),
+        ];
+        let b = gathered(Path::new("/nonexistent"), &files);
+        let got: Vec<_> = b
+            .sources
+            .iter()
+            .map(|s| (s.owner.clone(), s.file.as_str(), s.variant.as_deref()))
+            .collect();
+        let dir = || Owner::Dir("orders".into());
+        assert_eq!(
+            got,
+            [
+                (dir(), "orders/.env.staging", Some("env:staging")),
+                (
+                    dir(),
+                    "orders/appsettings.Production.json",
+                    Some("dotnet:Production")
+                ),
+                (dir(), "orders/Dockerfile", None),
+            ]
+        );
+    }
+}
