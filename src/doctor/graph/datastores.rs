@@ -103,13 +103,7 @@ fn compose_links(b: &mut Builder, pidx: usize, p: &Project) {
 
 /// The services that `depends_on` a project's datastore.
 fn compose_dependants(b: &mut Builder, pidx: usize, p: &Project) {
-    let members: Vec<(usize, usize)> = b
-        .compose_members
-        .iter()
-        .filter(|(pp, _, _)| *pp == pidx)
-        .map(|&(_, midx, idx)| (midx, idx))
-        .collect();
-    for (midx, idx) in members {
+    for (midx, idx) in b.compose_apps(pidx) {
         for (target, _) in &p.members[midx].service.depends_on {
             if let Some(&ds) = b.compose_alias[pidx].get(&target.to_ascii_lowercase()) {
                 b.g.datastores[ds].dependants.insert(idx);

@@ -293,6 +293,15 @@ impl Builder {
         Some(idx)
     }
 
+    /// The application services of compose project `pidx`: (member, service) pairs.
+    pub(super) fn compose_apps(&self, pidx: usize) -> Vec<(usize, usize)> {
+        self.compose_members
+            .iter()
+            .filter(|(p, _, _)| *p == pidx)
+            .map(|&(_, midx, idx)| (midx, idx))
+            .collect()
+    }
+
     /// Match a compose service or workload to a known service by name, migration suffix or image.
     pub(super) fn match_service(
         &mut self,

@@ -136,13 +136,7 @@ fn manifest_sources(b: &mut Builder, manifest: Option<&ManifestInfo>, files: &Fi
 /// Each compose application service's environment in its project, its `env_file`
 /// references and its password-like secrets.
 fn compose_sources(b: &mut Builder, pidx: usize, p: &Project, files: &Files) {
-    let members: Vec<(usize, usize)> = b
-        .compose_members
-        .iter()
-        .filter(|(pp, _, _)| *pp == pidx)
-        .map(|&(_, midx, idx)| (midx, idx))
-        .collect();
-    for (midx, idx) in members {
+    for (midx, idx) in b.compose_apps(pidx) {
         let m = &p.members[midx];
         let variant = if m.service.profiles.is_empty() {
             p.variant.clone()
