@@ -314,3 +314,37 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod stable_hash {
+    use super::*;
+
+    /// Hashes of today's container specs: a refactor of how the desired state is
+    /// built must not change them, or upgrading dbps recreates every database
+    /// container.
+    #[test]
+    fn spec_hashes_are_stable_across_releases() {
+        let m = Manifest::parse(
+            "project: shop\nservices:\n  users:\n    database: {engine: postgres, version: \"18\", port: 5440}\n  cache:\n    database: {engine: redis}\n  orders:\n    database: {engine: mariadb}\n  docs:\n    database: {engine: mongodb}\n  legacy:\n    database: {engine: mysql, image: \"dbps-test/mariadb:10.11\"}\n",
+            "dbps.yaml",
+        )
+        .unwrap();
+        let creds =
+            |s: &Service| Credentials::fixed(&s.database.name, "servicepw", s.database.engine);
+        let hashes: Vec<(String, String)> = desired_state(&m, &creds, &|_| None)
+            .into_iter()
+            .map(|d| (d.service, d.container.labels[labels::SPEC_HASH].clone()))
+            .collect();
+        let expected = [
+            ("users", "b77f28d046983331"),
+            ("cache", "9d7a025b2f06d9f7"),
+            ("orders", "70e4fb71bd300eea"),
+            ("docs", "2e42d4feacb180ec"),
+            ("legacy", "dc61c2c937be1998"),
+        ];
+        assert_eq!(
+            hashes,
+            expected.map(|(n, h)| (n.to_string(), h.to_string()))
+        );
+    }
+}
