@@ -5,7 +5,7 @@
 //! effect. `new service` renders [`scaffold`] templates in memory and writes them
 //! atomically. `up`/`down`/`plan`/`status` turn the manifest into a desired state,
 //! read the observed state through [`docker`] (the only module that talks to the
-//! Docker Engine), diff the two with the pure [`provision::plan`], and apply the
+//! Docker Engine, and which knows nothing of provisioning), diff the two with the pure [`provision::plan`], and apply the
 //! actions; each database engine's facts (image, environment contract, bootstrap,
 //! readiness probe, URL) live in one module under [`engine`]. Credentials are
 //! generated and stored by [`secrets`]. [`doctor`] audits any repository for shared
@@ -18,6 +18,7 @@ pub mod doctor;
 pub mod engine;
 pub mod exit;
 pub mod fs;
+pub mod labels;
 pub mod manifest;
 pub mod provision;
 pub mod scaffold;

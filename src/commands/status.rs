@@ -8,10 +8,9 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::docker::Docker;
+use crate::docker::{ContainerState, Docker};
 use crate::exit::Exit;
-use crate::provision::labels;
-use crate::provision::observed::ContainerState;
+use crate::labels;
 
 /// One row of the status table.
 #[derive(Debug, Serialize)]

@@ -14,9 +14,8 @@ use futures_util::StreamExt;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::desired::DesiredService;
-use super::observed::{ContainerState, Observed};
 use super::plan::{Action, Plan};
-use crate::docker::{Docker, DockerError};
+use crate::docker::{ContainerState, Docker, DockerError, Observed};
 use crate::engine::image_override_var;
 use crate::secrets::redact;
 use crate::ui::{Event, Reporter, Stage};
@@ -333,7 +332,7 @@ async fn create_and_start(
 async fn owned(docker: &Docker, d: &DesiredService) -> anyhow::Result<bool> {
     for _ in 0..50 {
         if let Some(labels) = docker.container_labels(&d.container.name).await? {
-            return Ok([super::labels::PROJECT, super::labels::SERVICE]
+            return Ok([crate::labels::PROJECT, crate::labels::SERVICE]
                 .iter()
                 .all(|k| labels.contains_key(*k) && labels.get(*k) == d.container.labels.get(*k)));
         }

@@ -4,39 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
-
-use super::labels;
-use crate::engine::{DbContext, Engine, EnvVar, default_image, major_version};
+use crate::docker::{ContainerSpec, split_image};
+use crate::engine::{DbContext, Engine, default_image, major_version};
+use crate::labels;
 use crate::manifest::{Manifest, Service};
 use crate::secrets::Credentials;
-
-/// How one database container is to be created.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerSpec {
-    /// Container name.
-    pub name: String,
-    /// Image reference.
-    pub image: String,
-    /// Environment (may hold the administrator secret; never shown).
-    pub env: Vec<EnvVar>,
-    /// Command, if the image default is not used.
-    pub cmd: Option<Vec<String>>,
-    /// The port the server listens on inside the container.
-    pub container_port: u16,
-    /// The host port on 127.0.0.1; `None` lets Docker choose.
-    pub host_port: Option<u16>,
-    /// Where the volume is mounted.
-    pub data_dir: String,
-    /// The data volume.
-    pub volume: String,
-    /// The one network the container joins.
-    pub network: String,
-    /// The stable DNS alias on that network.
-    pub alias: String,
-    /// Labels, including the spec hash. Never a secret.
-    pub labels: BTreeMap<String, String>,
-}
 
 /// Everything one service needs.
 #[derive(Debug, Clone)]
@@ -112,36 +84,6 @@ pub fn data_dir_for_image(default: &str, declared: &[String]) -> Option<String> 
         .map(|v| v.trim_end_matches('/').to_string())
 }
 
-/// Hash of the non-secret parts of a spec (secret values are left out so the hash
-/// reveals nothing, and a label can carry it).
-fn spec_hash(spec: &ContainerSpec) -> String {
-    let mut h = Sha256::new();
-    let mut feed = |part: &str| {
-        h.update(part.as_bytes());
-        h.update([0]);
-    };
-    feed(&spec.image);
-    for arg in spec.cmd.iter().flatten() {
-        feed(arg);
-    }
-    feed("--env--");
-    for v in &spec.env {
-        feed(&v.name);
-        feed(if v.secret { "<secret>" } else { &v.value });
-    }
-    feed(&spec.container_port.to_string());
-    feed(&spec.host_port.map(|p| p.to_string()).unwrap_or_default());
-    feed(&spec.data_dir);
-    feed(&spec.volume);
-    feed(&spec.network);
-    feed(&spec.alias);
-    h.finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The desired state of every service in the manifest.
 pub fn desired_state(
     manifest: &Manifest,
@@ -157,7 +99,7 @@ pub fn desired_state(
             let image = image_for(service, override_for);
             // The data directory follows the image actually run: an override's tag
             // says which major version it is.
-            let tag = crate::docker::split_image(&image).1;
+            let tag = split_image(&image).1;
             let version = if major_version(tag).is_some() {
                 tag.to_string()
             } else {
@@ -196,7 +138,7 @@ pub fn desired_state(
             };
             container
                 .labels
-                .insert(labels::SPEC_HASH.to_string(), spec_hash(&container));
+                .insert(labels::SPEC_HASH.to_string(), container.hash());
             resource_labels.retain(|k, _| k != labels::SPEC_HASH);
             DesiredService {
                 service: service.name.clone(),

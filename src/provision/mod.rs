@@ -6,10 +6,7 @@
 
 pub mod apply;
 pub mod desired;
-pub mod labels;
-pub mod observed;
 pub mod plan;
 
 pub use desired::{DesiredService, desired_state};
-pub use observed::Observed;
 pub use plan::{Action, Plan, plan_down, plan_up};

@@ -6,8 +6,8 @@ use std::fmt;
 use serde::Serialize;
 
 use super::desired::DesiredService;
-use super::labels;
-use super::observed::{ContainerState, Observed};
+use crate::docker::{ContainerState, Observed};
+use crate::labels;
 
 /// Why a container is recreated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -331,9 +331,9 @@ pub fn plan_down(observed: &Observed, services: &[String], volumes: bool) -> Pla
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::{ObservedContainer, ObservedNetwork, ObservedVolume};
     use crate::manifest::{Manifest, Service};
     use crate::provision::desired::desired_state;
-    use crate::provision::observed::{ObservedContainer, ObservedNetwork, ObservedVolume};
     use crate::secrets::Credentials;
 
     fn desired(src: &str) -> Vec<DesiredService> {

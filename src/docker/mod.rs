@@ -5,6 +5,10 @@
 //! and maps bollard's errors to [`DockerError`], whose variants callers can match
 //! (`NotFound`, `PortTaken`, `ImageMissing`, `Unreachable`). Nothing here decides
 //! *what* to do; `provision` does.
+//!
+//! The values it speaks live beside it in `model` (plain data, no bollard). It
+//! depends only on [`crate::engine`] (the exec and environment types engines
+//! produce) and [`crate::labels`]; never on `provision`, which depends on it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,12 +26,15 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use crate::engine::ExecSpec;
-use crate::provision::desired::ContainerSpec;
-use crate::provision::labels;
-use crate::provision::observed::{
-    ContainerState, Observed, ObservedContainer, ObservedNetwork, ObservedVolume,
+mod model;
+
+pub use model::{
+    ContainerSpec, ContainerState, ContainerStatus, ExecOutput, Observed, ObservedContainer,
+    ObservedNetwork, ObservedVolume, split_image,
 };
+
+use crate::engine::ExecSpec;
+use crate::labels;
 
 /// A Docker operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -100,28 +107,6 @@ fn status_of(err: &BollardError) -> Option<u16> {
         BollardError::DockerResponseServerError { status_code, .. } => Some(*status_code),
         _ => None,
     }
-}
-
-/// Result of a command run inside a container.
-#[derive(Debug, Clone)]
-pub struct ExecOutput {
-    /// Exit code (None if unknown).
-    pub exit_code: Option<i64>,
-    /// Combined stdout and stderr. May contain secrets: never print it unredacted.
-    pub output: String,
-}
-
-/// What `inspect` reports about a container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContainerStatus {
-    /// Run state.
-    pub state: ContainerState,
-    /// Exit code of the last run.
-    pub exit_code: Option<i64>,
-    /// Published host port.
-    pub host_port: Option<u16>,
-    /// How often the daemon restarted it.
-    pub restarts: i64,
 }
 
 /// A connected Docker client.
@@ -631,41 +616,5 @@ impl Docker {
             }
         }
         Ok(out)
-    }
-}
-
-/// Split `repo:tag` (a registry port is not a tag); no tag means `latest`. A
-/// digest (`repo@sha256:…`) is kept whole as the reference, with no tag.
-pub fn split_image(image: &str) -> (&str, &str) {
-    if image.contains('@') {
-        return (image, "");
-    }
-    let last_slash = image.rfind('/').unwrap_or(0);
-    match image[last_slash..].rfind(':') {
-        Some(i) => (&image[..last_slash + i], &image[last_slash + i + 1..]),
-        None => (image, "latest"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_references_split() {
-        assert_eq!(split_image("postgres:16"), ("postgres", "16"));
-        assert_eq!(split_image("postgres"), ("postgres", "latest"));
-        assert_eq!(
-            split_image("localhost:5000/pg:15"),
-            ("localhost:5000/pg", "15")
-        );
-        assert_eq!(
-            split_image("localhost:5000/pg"),
-            ("localhost:5000/pg", "latest")
-        );
-        assert_eq!(
-            split_image("dbps-test/postgres:15"),
-            ("dbps-test/postgres", "15")
-        );
     }
 }

@@ -1,5 +1,7 @@
-//! The labels that mark a Docker resource as dbps's. Resources are found by these
-//! alone (never by name), and labels never carry a secret.
+//! The labels that mark a resource as dbps's. On Docker, resources are found by
+//! these alone (never by name); exports to other backends carry the same keys.
+//! Labels never carry a secret. Shared by [`crate::docker`] and [`crate::provision`],
+//! so it depends on nothing.
 
 /// Marks every resource dbps creates.
 pub const MANAGED_BY: &str = "dbps.managed-by";
