@@ -3,11 +3,13 @@
 //! Data flows one way. [`cli`] parses arguments; a file in [`commands`] checks them
 //! and loads the [`manifest`] (parse → validate → domain types) before any side
 //! effect. `new service` renders [`scaffold`] templates in memory and writes them
-//! atomically. `up`/`down`/`plan`/`status` turn the manifest into a desired state,
-//! read the observed state through [`docker`] (the only module that talks to the
-//! Docker Engine, and which knows nothing of provisioning), diff the two with the pure [`provision::plan`], and apply the
-//! actions; each database engine's facts (image, environment contract, bootstrap,
-//! readiness probe, URL) live in one module under [`engine`]. Credentials are
+//! atomically. `up`/`down`/`plan`/`status` turn the manifest into one desired state
+//! ([`provision::Desired`], the value every backend reads), read the observed state
+//! through [`docker`] (the only module that talks to the Docker Engine, and which
+//! knows nothing of provisioning), diff the two with the pure [`provision::plan`],
+//! and apply the actions; each database engine's facts (image, environment
+//! contract, bootstrap, readiness probe, URL) live in one module under [`engine`];
+//! [`labels`] mark what dbps owns. Credentials are
 //! generated and stored by [`secrets`]. [`doctor`] audits any repository for shared
 //! databases. Output goes through [`ui`], so logic never touches the terminal.
 

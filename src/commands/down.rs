@@ -9,8 +9,7 @@ use anyhow::{Context, anyhow};
 use crate::cli::DownArgs;
 use crate::docker::Docker;
 use crate::exit::{Exit, UsageError};
-use crate::provision::apply::{self, Options};
-use crate::provision::{Action, plan_down};
+use crate::provision::{Action, ApplyContext, Desired, Options, apply, plan_down};
 
 /// Tear down the named services (all of the project's, orphans included, when none).
 pub fn run(args: &DownArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
@@ -53,19 +52,18 @@ pub fn run(args: &DownArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         }
     }
     let reporter = crate::ui::reporter(&services);
-    let options = Options {
-        timeout: Duration::from_secs(60),
-        parallelism: 8,
+    let cx = ApplyContext {
+        docker: &docker,
+        desired: &Desired::empty(&project.manifest.project),
+        observed: &observed,
+        verified: &Default::default(),
+        reporter: reporter.as_ref(),
+        options: Options {
+            timeout: Duration::from_secs(60),
+            parallelism: 8,
+        },
     };
-    let results = rt.block_on(apply::apply(
-        &docker,
-        &plan,
-        &[],
-        &observed,
-        &Default::default(),
-        reporter.as_ref(),
-        &options,
-    ));
+    let results = rt.block_on(apply(&plan, &cx));
     reporter.finish();
     let mut failed = Vec::new();
     for (service, result) in results {

@@ -76,13 +76,6 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// The project-wide image override for an engine (`DBPS_IMAGE_POSTGRES=…`).
-pub(crate) fn image_override(engine: crate::engine::Engine) -> Option<String> {
-    std::env::var(crate::engine::image_override_var(engine))
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-}
-
 /// Check that every named service is in the manifest, and return the manifest
 /// restricted to them (all services when none are named).
 pub(crate) fn select(manifest: &Manifest, names: &[String]) -> anyhow::Result<Manifest> {
@@ -104,40 +97,4 @@ pub(crate) fn select(manifest: &Manifest, names: &[String]) -> anyhow::Result<Ma
         selected.services.retain(|s| names.contains(&s.name));
     }
     Ok(selected)
-}
-
-/// Desired state using the stored credentials, creating missing ones when `create`;
-/// otherwise a placeholder stands in (planning never needs a secret's value).
-pub(crate) fn desired(
-    project: &Project,
-    manifest: &Manifest,
-    create: bool,
-) -> anyhow::Result<Vec<crate::provision::DesiredService>> {
-    let store = crate::secrets::Store::new(&project.root);
-    let mut creds = std::collections::HashMap::new();
-    for s in &manifest.services {
-        let c = if create {
-            store
-                .load_or_create(&s.name, &s.database.name, s.database.engine)
-                .with_context(|| format!("credentials of `{}`", s.name))?
-        } else {
-            match store
-                .load(&s.name)
-                .with_context(|| format!("credentials of `{}`", s.name))?
-            {
-                Some(c) => c,
-                None => crate::secrets::Credentials::fixed(
-                    &s.database.name,
-                    "not-yet-generated",
-                    s.database.engine,
-                ),
-            }
-        };
-        creds.insert(s.name.clone(), c);
-    }
-    Ok(crate::provision::desired_state(
-        manifest,
-        &|s| creds[&s.name].clone(),
-        &image_override,
-    ))
 }

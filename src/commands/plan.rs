@@ -7,7 +7,7 @@ use anyhow::Context;
 use crate::cli::PlanArgs;
 use crate::docker::Docker;
 use crate::exit::Exit;
-use crate::provision::{Plan, plan_up};
+use crate::provision::{CredentialSource, Desired, Images, Plan, plan_up};
 
 /// Print the plan for the named services (all when empty).
 pub fn run(args: &PlanArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
@@ -20,10 +20,15 @@ pub fn run(args: &PlanArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
 /// The plan `up` would apply now.
 pub(crate) fn compute(project: &super::Project, services: &[String]) -> anyhow::Result<Plan> {
     let selected = super::select(&project.manifest, services)?;
-    let desired = super::desired(project, &selected, false)?;
+    let desired = Desired::load(
+        &project.root,
+        &selected,
+        &Images::from_env(),
+        CredentialSource::Stored,
+    )?;
     let observed = super::runtime()?.block_on(async {
         let docker = Docker::connect().await?;
-        docker.observe(&project.manifest.project).await
+        docker.observe(&desired.project).await
     })?;
     Ok(plan_up(&desired, &observed, services.is_empty()))
 }

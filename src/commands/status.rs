@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::cli::StatusArgs;
 use crate::docker::{ContainerState, Docker};
 use crate::exit::Exit;
-use crate::labels;
+use crate::provision::container::spec_hash;
+use crate::provision::{CredentialSource, Desired, Images};
 
 /// One row of the status table.
 #[derive(Debug, Serialize)]
@@ -27,18 +28,23 @@ struct Row {
 /// Print the project's status.
 pub fn run(args: &StatusArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     let project = super::load_project(file)?;
-    let desired = super::desired(&project, &project.manifest, false)?;
+    let desired = Desired::load(
+        &project.root,
+        &project.manifest,
+        &Images::from_env(),
+        CredentialSource::Stored,
+    )?;
     let rt = super::runtime()?;
     let rows = rt.block_on(async {
         let docker = Docker::connect().await?;
         let observed = docker.observe(&project.manifest.project).await?;
         let mut rows = Vec::new();
         let mut probes = Vec::new();
-        for d in &desired {
+        for d in &desired.services {
             let c = observed
                 .containers
                 .iter()
-                .find(|c| c.service == d.service && c.name == d.container.name);
+                .find(|c| c.service == d.name && c.name == d.container);
             let mut drift = Vec::new();
             match c {
                 None => drift.push("missing"),
@@ -46,34 +52,21 @@ pub fn run(args: &StatusArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
                     if c.state != ContainerState::Running {
                         drift.push("stopped");
                     }
-                    if c.spec_hash.as_deref()
-                        != d.container
-                            .labels
-                            .get(labels::SPEC_HASH)
-                            .map(String::as_str)
-                    {
+                    if c.spec_hash.as_deref() != Some(spec_hash(d).as_str()) {
                         drift.push("spec changed");
                     }
                 }
             }
-            if !observed
-                .networks
-                .iter()
-                .any(|n| n.name == d.container.network)
-            {
+            if !observed.networks.iter().any(|n| n.name == d.network.name) {
                 drift.push("network missing");
             }
-            if !observed
-                .volumes
-                .iter()
-                .any(|v| v.name == d.container.volume)
-            {
+            if !observed.volumes.iter().any(|v| v.name == d.volume.name) {
                 drift.push("volume missing");
             }
             let running = c.filter(|c| c.state == ContainerState::Running);
-            probes.push(running.map(|c| (c.id.clone(), d.engine.spec().probe(&d.context()))));
+            probes.push(running.map(|c| (c.id.clone(), &d.probe)));
             rows.push(Row {
-                service: d.service.clone(),
+                service: d.name.clone(),
                 engine: d.engine.name().to_string(),
                 container: c.map(|c| c.name.clone()),
                 state: c.map_or_else(|| "absent".to_string(), |c| c.state.to_string()),
@@ -103,7 +96,7 @@ pub fn run(args: &StatusArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
                 None => "-".into(),
             };
         }
-        let known = |s: &str| desired.iter().any(|d| d.service == s);
+        let known = |s: &str| desired.contains(s);
         for c in observed.containers.iter().filter(|c| !known(&c.service)) {
             rows.push(Row {
                 service: c.service.clone(),

@@ -8,8 +8,7 @@ use anyhow::{Context, anyhow};
 use crate::cli::UpArgs;
 use crate::docker::Docker;
 use crate::exit::Exit;
-use crate::provision::apply::{self, Options};
-use crate::provision::plan_up;
+use crate::provision::{ApplyContext, CredentialSource, Desired, Images, Options, apply, plan_up};
 use crate::secrets::{ensure_gitignored, render_env, write_env};
 
 /// Services provisioned at once: enough to overlap every slow start-up of a typical
@@ -29,26 +28,29 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     let rt = super::runtime()?;
     let docker = rt.block_on(Docker::connect())?;
     let _lock = crate::state::lock(&project.root)?;
-    let desired = super::desired(&project, &selected, true)?;
+    let desired = Desired::load(
+        &project.root,
+        &selected,
+        &Images::from_env(),
+        CredentialSource::Create,
+    )?;
     ensure_gitignored(&project.root).context("updating `.gitignore`")?;
-    let names: Vec<String> = desired.iter().map(|d| d.service.clone()).collect();
-    let verified = crate::state::verified(&project.root);
-    let options = Options {
-        timeout: Duration::from_secs(args.timeout),
-        parallelism: PARALLELISM,
-    };
-    let observed = rt.block_on(docker.observe(&project.manifest.project))?;
+    let names = desired.names();
+    let observed = rt.block_on(docker.observe(&desired.project))?;
     let plan = plan_up(&desired, &observed, args.services.is_empty());
     let reporter = crate::ui::reporter(&names);
-    let results = rt.block_on(apply::apply(
-        &docker,
-        &plan,
-        &desired,
-        &observed,
-        &verified,
-        reporter.as_ref(),
-        &options,
-    ));
+    let cx = ApplyContext {
+        docker: &docker,
+        desired: &desired,
+        observed: &observed,
+        verified: &crate::state::verified(&project.root),
+        reporter: reporter.as_ref(),
+        options: Options {
+            timeout: Duration::from_secs(args.timeout),
+            parallelism: PARALLELISM,
+        },
+    };
+    let results = rt.block_on(apply(&plan, &cx));
     reporter.finish();
 
     let mut failures = Vec::new();
@@ -56,13 +58,12 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     for (service, result) in results {
         match result {
             Ok(Some(outcome)) => {
-                let Some(d) = desired.iter().find(|d| d.service == service) else {
+                let Some(d) = desired.service(&service) else {
                     continue;
                 };
-                let spec = d.engine.spec();
-                let url = spec.url(&d.context(), "127.0.0.1", outcome.host_port);
+                let url = d.url("127.0.0.1", outcome.host_port);
                 let env_path = project.root.join(&d.path).join(".env");
-                write_env(&env_path, &render_env(&service, spec.url_var(), &url))
+                write_env(&env_path, &render_env(&service, d.url_var(), &url))
                     .with_context(|| format!("writing `{}`", env_path.display()))?;
                 crate::state::mark_verified(
                     &project.root,

@@ -7,17 +7,19 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use futures_util::StreamExt;
 use tokio::sync::{Mutex, OnceCell};
 
-use super::desired::DesiredService;
+use super::container::{container_spec, data_dir_for_image};
+use super::desired::{Desired, ServiceSpec};
 use super::plan::{Action, Plan};
+use super::ready::wait_ready;
 use crate::docker::{ContainerState, Docker, DockerError, Observed};
 use crate::engine::image_override_var;
-use crate::secrets::redact;
+use crate::labels;
 use crate::ui::{Event, Reporter, Stage};
 
 /// How to apply.
@@ -27,6 +29,22 @@ pub struct Options {
     pub timeout: Duration,
     /// How many services are provisioned at once.
     pub parallelism: usize,
+}
+
+/// Everything [`apply`] works with besides the plan.
+pub struct ApplyContext<'a> {
+    /// The engine.
+    pub docker: &'a Docker,
+    /// The services to leave ready ([`Desired::empty`] for `down`).
+    pub desired: &'a Desired,
+    /// What Docker held when the plan was made.
+    pub observed: &'a Observed,
+    /// Service → mark of the container last verified ready ([`crate::state::verified`]).
+    pub verified: &'a HashMap<String, String>,
+    /// Where progress goes.
+    pub reporter: &'a dyn Reporter,
+    /// Timeout and parallelism.
+    pub options: Options,
 }
 
 /// What `up` produced for one service.
@@ -42,299 +60,332 @@ pub struct Outcome {
     pub verified: bool,
 }
 
+/// Image → whether it is present (looked for, and pulled, once per run however
+/// many services use it).
 type ImageCells = Mutex<HashMap<String, Arc<OnceCell<Result<(), String>>>>>;
 
-struct Ctx<'a> {
-    docker: &'a Docker,
-    reporter: &'a dyn Reporter,
+/// One apply run: the context and the images already made sure of.
+struct Run<'a> {
+    cx: &'a ApplyContext<'a>,
     images: ImageCells,
-    options: &'a Options,
 }
 
-fn stage(reporter: &dyn Reporter, service: &str, stage: Stage, detail: Option<String>) {
-    reporter.event(Event::Stage {
-        service: service.to_string(),
-        stage,
-        detail,
-    });
-}
-
-/// Apply `plan`. `desired` lists the services `up` must leave ready (empty for
-/// `down`); `verified` maps services to the container id last verified ready.
-/// Returns one result per service touched, in order of completion.
-pub async fn apply(
-    docker: &Docker,
-    plan: &Plan,
-    desired: &[DesiredService],
-    observed: &Observed,
-    verified: &HashMap<String, String>,
-    reporter: &dyn Reporter,
-    options: &Options,
-) -> Vec<(String, anyhow::Result<Option<Outcome>>)> {
-    let ctx = Ctx {
-        docker,
-        reporter,
-        images: Mutex::new(HashMap::new()),
-        options,
-    };
-    // Services in the order first named: desired services, then any others (orphans).
-    let mut services: Vec<String> = desired.iter().map(|d| d.service.clone()).collect();
-    for a in &plan.actions {
-        if !services.iter().any(|s| s == a.service()) {
-            services.push(a.service().to_string());
-        }
+impl Run<'_> {
+    fn stage(&self, service: &str, stage: Stage, detail: Option<String>) {
+        self.cx.reporter.event(Event::Stage {
+            service: service.to_string(),
+            stage,
+            detail,
+        });
     }
-    let ctx = &ctx;
-    futures_util::stream::iter(services)
+}
+
+/// Apply `plan` in `cx`. Returns one result per service touched, in order of
+/// completion: `Some` outcome for each desired service, `None` for one removed.
+pub async fn apply(
+    plan: &Plan,
+    cx: &ApplyContext<'_>,
+) -> Vec<(String, anyhow::Result<Option<Outcome>>)> {
+    let run = Run {
+        cx,
+        images: Mutex::new(HashMap::new()),
+    };
+    let run = &run;
+    futures_util::stream::iter(services_in_order(plan, cx.desired))
         .map(|service| async move {
-            let actions: Vec<&Action> = plan.for_service(&service).collect();
-            let wanted = desired.iter().find(|d| d.service == service);
-            let result = run_service(ctx, &service, &actions, wanted, observed, verified).await;
+            let result = run_service(run, &service, plan).await;
             if let Err(e) = &result {
-                ctx.reporter.event(Event::Failed {
+                run.cx.reporter.event(Event::Failed {
                     service: service.clone(),
                     reason: e.to_string().lines().next().unwrap_or_default().to_string(),
                 });
             }
             (service, result)
         })
-        .buffer_unordered(options.parallelism.max(1))
+        .buffer_unordered(cx.options.parallelism.max(1))
         .collect()
         .await
 }
 
-async fn run_service(
-    ctx: &Ctx<'_>,
-    service: &str,
-    actions: &[&Action],
-    desired: Option<&DesiredService>,
-    observed: &Observed,
-    verified: &HashMap<String, String>,
-) -> anyhow::Result<Option<Outcome>> {
-    let docker = ctx.docker;
-    let mut container_id = desired.and_then(|d| {
-        observed
-            .containers
-            .iter()
-            .find(|c| c.service == service && c.name == d.container.name)
-            .map(|c| c.id.clone())
-    });
-    // The network is referred to by id: Docker does not keep names unique.
-    let removed: Vec<&str> = actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::RemoveNetwork { id, .. } => Some(id.as_str()),
-            _ => None,
-        })
-        .collect();
-    let mut network_id = desired.and_then(|d| {
-        observed
-            .networks
-            .iter()
-            .find(|n| {
-                n.service == service
-                    && n.name == d.container.network
-                    && !removed.contains(&n.id.as_str())
-            })
-            .map(|n| n.id.clone())
-    });
-    let mut started = false;
+/// Services in the order first named: desired services, then any others (orphans).
+fn services_in_order(plan: &Plan, desired: &Desired) -> Vec<String> {
+    let mut services = desired.names();
+    for a in &plan.actions {
+        if !services.iter().any(|s| s == a.service()) {
+            services.push(a.service().to_string());
+        }
+    }
+    services
+}
+
+async fn run_service(run: &Run<'_>, service: &str, plan: &Plan) -> anyhow::Result<Option<Outcome>> {
+    let actions: Vec<&Action> = plan.for_service(service).collect();
+    let mut state = ServiceRun::new(run, service, &actions);
     for action in actions {
+        state.step(action).await?;
+    }
+    match state.spec {
+        Some(spec) => state.finish(spec).await.map(Some),
+        None => {
+            run.stage(service, Stage::Removed, None);
+            Ok(None)
+        }
+    }
+}
+
+/// One service's way through its actions: which container and network it has.
+struct ServiceRun<'r> {
+    run: &'r Run<'r>,
+    service: &'r str,
+    spec: Option<&'r ServiceSpec>,
+    container_id: Option<String>,
+    /// Referred to by id: Docker does not keep network names unique.
+    network_id: Option<String>,
+    started: bool,
+}
+
+impl<'r> ServiceRun<'r> {
+    /// Start from what was observed, minus the networks the plan removes.
+    fn new(run: &'r Run<'r>, service: &'r str, actions: &[&Action]) -> Self {
+        let spec = run.cx.desired.service(service);
+        let observed = run.cx.observed;
+        let container_id = spec.and_then(|d| {
+            observed
+                .containers
+                .iter()
+                .find(|c| c.service == service && c.name == d.container)
+                .map(|c| c.id.clone())
+        });
+        let removed: Vec<&str> = actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::RemoveNetwork { id, .. } => Some(id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let network_id = spec.and_then(|d| {
+            observed
+                .networks
+                .iter()
+                .find(|n| {
+                    n.service == service
+                        && n.name == d.network.name
+                        && !removed.contains(&n.id.as_str())
+                })
+                .map(|n| n.id.clone())
+        });
+        ServiceRun {
+            run,
+            service,
+            spec,
+            container_id,
+            network_id,
+            started: false,
+        }
+    }
+
+    fn docker(&self) -> &'r Docker {
+        self.run.cx.docker
+    }
+
+    fn stage(&self, stage: Stage, detail: Option<String>) {
+        self.run.stage(self.service, stage, detail);
+    }
+
+    fn desired(&self, what: &str) -> anyhow::Result<&'r ServiceSpec> {
+        self.spec
+            .with_context(|| format!("a {what} without a service"))
+    }
+
+    async fn step(&mut self, action: &Action) -> anyhow::Result<()> {
+        let docker = self.docker();
         match action {
-            Action::CreateNetwork { name, .. } => {
-                let d = desired.context("a network without a service")?;
-                stage(
-                    ctx.reporter,
-                    service,
-                    Stage::Creating,
-                    Some(format!("network {name}")),
-                );
-                let labels = d.resource_labels.clone().into_iter().collect();
-                let created = docker.create_network(name, &labels).await?;
-                // Should a killed earlier run's create land at the same time, both
-                // runs settle on the oldest network; the next `up` removes the other.
-                network_id = docker
-                    .networks_named(name, &labels)
-                    .await?
-                    .into_iter()
-                    .next()
-                    .or(Some(created));
-            }
+            Action::CreateNetwork { name, .. } => self.create_network(name).await?,
             Action::CreateVolume { name, .. } => {
-                let d = desired.context("a volume without a service")?;
-                stage(
-                    ctx.reporter,
-                    service,
-                    Stage::Creating,
-                    Some(format!("volume {name}")),
-                );
-                docker
-                    .create_volume(name, &d.resource_labels.clone().into_iter().collect())
-                    .await?;
+                let d = self.desired("volume")?;
+                self.stage(Stage::Creating, Some(format!("volume {name}")));
+                docker.create_volume(name, &label_map(d)).await?;
             }
-            Action::CreateContainer { .. } | Action::RecreateContainer { .. } => {
-                let d = desired.context("a container without a service")?;
-                ensure_image(ctx, d).await?;
-                if let Action::RecreateContainer { id, .. } = action {
-                    stage(
-                        ctx.reporter,
-                        service,
-                        Stage::Removing,
-                        Some("old container; volume kept".into()),
-                    );
-                    docker.remove_container(id).await?;
-                }
-                let network = network_id.clone().context("no network for the container")?;
-                container_id = Some(create_and_start(ctx, d, &network).await?);
-                started = true;
-            }
-            Action::StartContainer { id, .. } => {
-                stage(ctx.reporter, service, Stage::Starting, None);
-                match docker
-                    .start_container(id, desired.and_then(|d| d.container.host_port))
-                    .await
-                {
-                    Ok(()) => {}
-                    // The daemon drops a container whose create request was cut off
-                    // (an earlier run killed mid-create) after it was listed: make it.
-                    Err(DockerError::NotFound { .. }) => {
-                        let d = desired.context("a container without a service")?;
-                        ensure_image(ctx, d).await?;
-                        let network = network_id.clone().context("no network for the container")?;
-                        container_id = Some(create_and_start(ctx, d, &network).await?);
-                    }
-                    Err(e) => return Err(port_hint(e, service)),
-                }
-                started = true;
-            }
+            Action::CreateContainer { .. } => self.replace_container(None).await?,
+            Action::RecreateContainer { id, .. } => self.replace_container(Some(id)).await?,
+            Action::StartContainer { id, .. } => self.start_container(id).await?,
             Action::RemoveContainer { id, name, .. } => {
-                stage(
-                    ctx.reporter,
-                    service,
-                    Stage::Removing,
-                    Some(format!("container {name}")),
-                );
+                self.stage(Stage::Removing, Some(format!("container {name}")));
                 docker.remove_container(id).await?;
             }
             Action::RemoveNetwork { id, name, .. } => {
-                stage(
-                    ctx.reporter,
-                    service,
-                    Stage::Removing,
-                    Some(format!("network {name}")),
-                );
+                self.stage(Stage::Removing, Some(format!("network {name}")));
                 docker.remove_network(id).await?;
             }
             Action::RemoveVolume { name, .. } => {
-                stage(
-                    ctx.reporter,
-                    service,
-                    Stage::Removing,
-                    Some(format!("volume {name}")),
-                );
+                self.stage(Stage::Removing, Some(format!("volume {name}")));
                 docker.remove_volume(name).await?;
             }
         }
+        Ok(())
     }
-    let Some(d) = desired else {
-        stage(ctx.reporter, service, Stage::Removed, None);
-        return Ok(None);
-    };
-    let id = container_id.context("no container after applying the plan")?;
-    // Verified means: this container accepted these very credentials.
-    let needs_check =
-        started || verified.get(service) != Some(&crate::state::ready_mark(&id, &d.credentials));
-    if needs_check {
-        stage(ctx.reporter, service, Stage::Initialising, None);
-        wait_ready(ctx, &id, d).await?;
+
+    async fn create_network(&mut self, name: &str) -> anyhow::Result<()> {
+        let d = self.desired("network")?;
+        self.stage(Stage::Creating, Some(format!("network {name}")));
+        let labels = label_map(d);
+        let created = self.docker().create_network(name, &labels).await?;
+        // Should a killed earlier run's create land at the same time, both runs
+        // settle on the oldest network; the next `up` removes the other.
+        self.network_id = self
+            .docker()
+            .networks_named(name, &labels)
+            .await?
+            .into_iter()
+            .next()
+            .or(Some(created));
+        Ok(())
     }
-    // A network create still in flight from a killed earlier run may land late:
-    // remove every same-named duplicate now that the container is attached. (Only
-    // after a change: a no-op run skips this, and any later change repeats it.)
-    if let (true, Some(keep)) = (needs_check, &network_id) {
-        let labels = d.resource_labels.clone().into_iter().collect();
-        for other in docker.networks_named(&d.container.network, &labels).await? {
-            if &other != keep {
-                docker.remove_network(&other).await?;
+
+    /// Create the container, removing the one with id `old` first (volume kept).
+    async fn replace_container(&mut self, old: Option<&str>) -> anyhow::Result<()> {
+        let d = self.desired("container")?;
+        ensure_image(self.run, d).await?;
+        if let Some(id) = old {
+            self.stage(Stage::Removing, Some("old container; volume kept".into()));
+            self.docker().remove_container(id).await?;
+        }
+        self.container_id = Some(self.create_and_start(d).await?);
+        self.started = true;
+        Ok(())
+    }
+
+    async fn start_container(&mut self, id: &str) -> anyhow::Result<()> {
+        self.stage(Stage::Starting, None);
+        let host_port = self.spec.and_then(|d| d.ports.host);
+        match self.docker().start_container(id, host_port).await {
+            Ok(()) => {}
+            // The daemon drops a container whose create request was cut off (an
+            // earlier run killed mid-create) after it was listed: make it afresh.
+            Err(DockerError::NotFound { .. }) => {
+                let d = self.desired("container")?;
+                ensure_image(self.run, d).await?;
+                self.container_id = Some(self.create_and_start(d).await?);
+            }
+            Err(e) => return Err(port_hint(e, self.service)),
+        }
+        self.started = true;
+        Ok(())
+    }
+
+    /// Create `d`'s container on the service's network and start it; returns its
+    /// id. A container that cannot start is removed again.
+    async fn create_and_start(&self, d: &ServiceSpec) -> anyhow::Result<String> {
+        let network = self
+            .network_id
+            .clone()
+            .context("no network for the container")?;
+        let docker = self.docker();
+        self.stage(Stage::Creating, Some(d.container.clone()));
+        let mut spec = container_spec(d);
+        if let Some(dir) =
+            data_dir_for_image(&spec.data_dir, &docker.image_volumes(&spec.image).await?)
+        {
+            spec.data_dir = dir;
+        }
+        let id = match docker.create_container(&spec, &network).await {
+            Err(DockerError::Conflict { .. }) if owned(docker, d).await? => {
+                // Created by an earlier run that was killed before it could record
+                // it: it holds no data (that lives in the volume), so replace it with
+                // one made from the current spec.
+                docker.remove_container(&d.container).await?;
+                docker.create_container(&spec, &network).await?
+            }
+            other => other?,
+        };
+        self.stage(Stage::Starting, None);
+        if let Err(e) = docker.start_container(&id, d.ports.host).await {
+            // Leave nothing half-made: a container that cannot start is removed.
+            let _ = docker.remove_container(&id).await;
+            return Err(port_hint(e, &d.name));
+        }
+        Ok(id)
+    }
+
+    /// After the actions: make sure the database accepts the service's credentials
+    /// (unless this very container already did), and report where it answers.
+    async fn finish(&self, d: &ServiceSpec) -> anyhow::Result<Outcome> {
+        let docker = self.docker();
+        let id = self
+            .container_id
+            .clone()
+            .context("no container after applying the plan")?;
+        // Verified means: this container accepted these very credentials.
+        let mark = crate::state::ready_mark(&id, &d.credentials);
+        let needs_check = self.started || self.run.cx.verified.get(self.service) != Some(&mark);
+        if needs_check {
+            self.stage(Stage::Initialising, None);
+            wait_ready(docker, &id, d, self.run.cx.options.timeout).await?;
+            // A network create still in flight from a killed earlier run may land
+            // late: remove every same-named duplicate now that the container is
+            // attached. (Only after a change: a no-op run skips this, and any later
+            // change repeats it.)
+            if let Some(keep) = &self.network_id {
+                remove_duplicate_networks(docker, d, keep).await?;
             }
         }
-    }
-    let status = docker.inspect(&id).await?;
-    let port = status.host_port;
-    if status.state != ContainerState::Running {
-        bail!(
-            "its database container `{}` is not running",
-            d.container.name
-        );
-    }
-    let host_port = port.context("the database port is not published")?;
-    stage(
-        ctx.reporter,
-        service,
-        if needs_check {
+        let host_port = published_port(docker, &id, d).await?;
+        let stage = if needs_check {
             Stage::Ready
         } else {
             Stage::UpToDate
-        },
-        Some(format!("127.0.0.1:{host_port}")),
-    );
-    Ok(Some(Outcome {
-        service: service.to_string(),
-        container_id: id,
-        host_port,
-        verified: needs_check,
-    }))
+        };
+        self.stage(stage, Some(format!("127.0.0.1:{host_port}")));
+        Ok(Outcome {
+            service: self.service.to_string(),
+            container_id: id,
+            host_port,
+            verified: needs_check,
+        })
+    }
 }
 
-/// Create `d`'s container on the network `network` (an id) and start it; returns
-/// its id. A container that cannot start is removed again.
-async fn create_and_start(
-    ctx: &Ctx<'_>,
-    d: &DesiredService,
-    network: &str,
-) -> anyhow::Result<String> {
-    let docker = ctx.docker;
-    stage(
-        ctx.reporter,
-        &d.service,
-        Stage::Creating,
-        Some(d.container.name.clone()),
-    );
-    let mut spec = d.container.clone();
-    if let Some(dir) = super::desired::data_dir_for_image(
-        &spec.data_dir,
-        &docker.image_volumes(&spec.image).await?,
-    ) {
-        spec.data_dir = dir;
-    }
-    let id = match docker.create_container(&spec, network).await {
-        Err(DockerError::Conflict { .. }) if owned(docker, d).await? => {
-            // Created by an earlier run that was killed before it could record
-            // it: it holds no data (that lives in the volume), so replace it with
-            // one made from the current spec.
-            docker.remove_container(&d.container.name).await?;
-            docker.create_container(&spec, network).await?
+/// The identity labels of `d`'s network and volume.
+fn label_map(d: &ServiceSpec) -> HashMap<String, String> {
+    d.labels.clone().into_iter().collect()
+}
+
+async fn remove_duplicate_networks(
+    docker: &Docker,
+    d: &ServiceSpec,
+    keep: &str,
+) -> anyhow::Result<()> {
+    for other in docker
+        .networks_named(&d.network.name, &label_map(d))
+        .await?
+    {
+        if other != keep {
+            docker.remove_network(&other).await?;
         }
-        other => other?,
-    };
-    stage(ctx.reporter, &d.service, Stage::Starting, None);
-    if let Err(e) = docker.start_container(&id, d.container.host_port).await {
-        // Leave nothing half-made: a container that cannot start is removed.
-        let _ = docker.remove_container(&id).await;
-        return Err(port_hint(e, &d.service));
     }
-    Ok(id)
+    Ok(())
 }
 
-/// Whether the container named in `d`'s spec carries this project's and service's
-/// labels. A create still in flight from a killed run holds the name before the
-/// container can be inspected, so a missing container is looked for again briefly.
-async fn owned(docker: &Docker, d: &DesiredService) -> anyhow::Result<bool> {
+/// The host port of the running container `id`.
+async fn published_port(docker: &Docker, id: &str, d: &ServiceSpec) -> anyhow::Result<u16> {
+    let status = docker.inspect(id).await?;
+    if status.state != ContainerState::Running {
+        bail!("its database container `{}` is not running", d.container);
+    }
+    status
+        .host_port
+        .context("the database port is not published")
+}
+
+/// Whether the container named in `d` carries this project's and service's labels.
+/// A create still in flight from a killed run holds the name before the container
+/// can be inspected, so a missing container is looked for again briefly.
+async fn owned(docker: &Docker, d: &ServiceSpec) -> anyhow::Result<bool> {
     for _ in 0..50 {
-        if let Some(labels) = docker.container_labels(&d.container.name).await? {
-            return Ok([crate::labels::PROJECT, crate::labels::SERVICE]
+        if let Some(found) = docker.container_labels(&d.container).await? {
+            return Ok([labels::PROJECT, labels::SERVICE]
                 .iter()
-                .all(|k| labels.contains_key(*k) && labels.get(*k) == d.container.labels.get(*k)));
+                .all(|k| found.contains_key(*k) && found.get(*k) == d.labels.get(*k)));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -351,33 +402,29 @@ fn port_hint(err: DockerError, service: &str) -> anyhow::Error {
 }
 
 /// Make sure the image is present, pulling it once per run (shared between services).
-async fn ensure_image(ctx: &Ctx<'_>, d: &DesiredService) -> anyhow::Result<()> {
-    let image = d.container.image.clone();
+async fn ensure_image(run: &Run<'_>, d: &ServiceSpec) -> anyhow::Result<()> {
+    let image = d.image.clone();
     let cell = {
-        let mut images = ctx.images.lock().await;
+        let mut images = run.images.lock().await;
         images.entry(image.clone()).or_default().clone()
     };
+    let docker = run.cx.docker;
     let result = cell
         .get_or_init(|| async {
-            match ctx.docker.image_exists(&image).await {
+            match docker.image_exists(&image).await {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
                 Err(e) => return Err(e.to_string()),
             }
-            stage(
-                ctx.reporter,
-                &d.service,
-                Stage::Pulling,
-                Some(image.clone()),
-            );
-            let service = d.service.clone();
-            ctx.docker
-                .pull(&image, |percent| {
-                    ctx.reporter.event(Event::Progress {
-                        service: service.clone(),
-                        percent,
-                    })
+            run.stage(&d.name, Stage::Pulling, Some(image.clone()));
+            let progress = |percent| {
+                run.cx.reporter.event(Event::Progress {
+                    service: d.name.clone(),
+                    percent,
                 })
+            };
+            docker
+                .pull(&image, progress)
                 .await
                 .map_err(|e| e.to_string())
         })
@@ -390,117 +437,23 @@ async fn ensure_image(ctx: &Ctx<'_>, d: &DesiredService) -> anyhow::Result<()> {
     })
 }
 
-/// Wait until the database accepts the service's own credentials over TCP.
-async fn wait_ready(ctx: &Ctx<'_>, id: &str, d: &DesiredService) -> anyhow::Result<()> {
-    let spec = d.engine.spec();
-    let dbctx = d.context();
-    let bootstrap = spec.bootstrap(&dbctx);
-    let probe = spec.probe(&dbctx);
-    let secrets = d.credentials.secrets();
-    let deadline = Instant::now() + ctx.options.timeout;
-    let mut bootstrapped = bootstrap.is_none();
-    let mut delay = Duration::from_millis(100);
-    let mut last_error: Option<String> = None;
-    let restarts_before = ctx.docker.inspect(id).await?.restarts;
-    loop {
-        let status = ctx.docker.inspect(id).await?;
-        let (state, exit_code) = (status.state, status.exit_code);
-        // The restart policy would hide a crash loop: a restart while we wait for the
-        // first readiness is a failed start-up.
-        if state == ContainerState::Stopped || status.restarts > restarts_before {
-            let logs = ctx.docker.logs_tail(id, 20).await.unwrap_or_default();
-            bail!(
-                "its database container `{}` exited during start-up (exit code {})\n  last log lines:\n{}",
-                d.container.name,
-                exit_code.map_or_else(|| "unknown".into(), |c| c.to_string()),
-                indent(&redact(&logs, &secrets))
-            );
-        }
-        // Until the server answers on its published port, a `docker exec` probe
-        // (costly on a busy machine) cannot succeed: poll the cheap wire check first.
-        if let (false, Some(hello), Some(port)) =
-            (bootstrapped, spec.wire_hello(), status.host_port)
-            && state == ContainerState::Running
-            && !answers(port, hello).await
-        {
-            if Instant::now() >= deadline {
-                last_error = Some(format!("nothing answers on 127.0.0.1:{port}"));
-            } else {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        }
-        // While the container restarts (an image's first-run initialisation may do
-        // that), commands cannot run in it: keep waiting until the deadline.
-        if state == ContainerState::Running {
-            if let (false, Some(b)) = (bootstrapped, &bootstrap) {
-                // Set-up and probe in one `docker exec` where the engine allows.
-                if let Some(both) = b.and_then(&probe) {
-                    match ctx.docker.exec(id, &both).await {
-                        Ok(out) if out.exit_code == Some(0) => return Ok(()),
-                        Ok(_) => {}
-                        Err(e) => last_error = Some(e.to_string()),
-                    }
-                } else {
-                    match ctx.docker.exec(id, b).await {
-                        Ok(out) => bootstrapped = out.exit_code == Some(0),
-                        Err(e) => last_error = Some(e.to_string()),
-                    }
-                }
-            }
-            if bootstrapped {
-                match ctx.docker.exec(id, &probe).await {
-                    Ok(out) if out.exit_code == Some(0) => return Ok(()),
-                    Ok(_) => {}
-                    Err(e) => last_error = Some(e.to_string()),
-                }
-            }
-        }
-        if Instant::now() >= deadline {
-            let logs = ctx.docker.logs_tail(id, 20).await.unwrap_or_default();
-            bail!(
-                "its database did not accept the service's credentials within {} s ({}{})\n  last log lines:\n{}",
-                ctx.options.timeout.as_secs(),
-                if bootstrapped {
-                    "set-up done, probe failing"
-                } else {
-                    "set-up not yet possible"
-                },
-                last_error
-                    .map(|e| format!("; last error: {e}"))
-                    .unwrap_or_default(),
-                indent(&redact(&logs, &secrets))
-            );
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 3 / 2).min(Duration::from_millis(750));
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provision::plan::plan_up;
+    use crate::provision::testing::{converged, fixture};
+
+    const THREE: &str = "project: p\nservices:\n  a:\n    database: {engine: postgres}\n  b:\n    database: {engine: redis}\n  c:\n    database: {engine: mariadb}\n";
+
+    #[test]
+    fn desired_services_come_first_then_orphans() {
+        let all = fixture(THREE);
+        let only_b = fixture("project: p\nservices:\n  b:\n    database: {engine: redis}\n");
+        let plan = plan_up(&only_b, &converged(&all), true);
+        assert_eq!(services_in_order(&plan, &only_b), ["b", "a", "c"]);
+        let down = Plan {
+            actions: plan.actions.clone(),
+        };
+        assert_eq!(services_in_order(&down, &Desired::empty("p")), ["a", "c"]);
     }
-}
-
-/// Whether a server on 127.0.0.1:`port` answers `hello` with at least one byte.
-/// (Docker's port proxy accepts connections even when nothing listens behind it,
-/// so a bare connect proves nothing; an answer does.)
-async fn answers(port: u16, hello: &[u8]) -> bool {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let attempt = async {
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        if !hello.is_empty() {
-            stream.write_all(hello).await.ok()?;
-        }
-        let mut byte = [0u8; 1];
-        (stream.read(&mut byte).await.ok()? == 1).then_some(())
-    };
-    matches!(
-        tokio::time::timeout(Duration::from_millis(500), attempt).await,
-        Ok(Some(()))
-    )
-}
-
-fn indent(text: &str) -> String {
-    text.lines()
-        .map(|l| format!("    {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -1,41 +1,296 @@
-//! Desired state: what Docker should hold for each service, derived purely from the
-//! manifest, the service's credentials and image overrides.
+//! The desired state: what every service needs, built once per run as one value,
+//! [`Desired`], that every backend reads (the Docker applier today; exporters to
+//! Compose/Swarm and Kubernetes are further readers, never a second model).
+//!
+//! [`Desired::build`] is pure: the manifest, a credential per service and the
+//! project's [`Images`] in, a value out. [`Desired::load`] is the one effectful
+//! doorway: it reads (or, for `up`, creates) the stored credentials, then builds.
+//! Nothing here talks to Docker or knows a Docker API type; the Docker view of a
+//! service is [`super::container`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::docker::{ContainerSpec, split_image};
-use crate::engine::{DbContext, Engine, default_image, major_version};
+use anyhow::Context;
+
+use crate::docker::split_image;
+use crate::engine::{DbContext, Engine, EnvVar, ExecSpec, default_image, major_version};
 use crate::labels;
 use crate::manifest::{Manifest, Service};
-use crate::secrets::Credentials;
+use crate::secrets::{Credentials, Store};
 
-/// Everything one service needs.
+/// What the project needs: one [`ServiceSpec`] per selected service.
 #[derive(Debug, Clone)]
-pub struct DesiredService {
-    /// Service name.
-    pub service: String,
-    /// Engine.
-    pub engine: Engine,
-    /// The container.
-    pub container: ContainerSpec,
-    /// Labels for the network and volume.
-    pub resource_labels: BTreeMap<String, String>,
-    /// The service's directory, relative to the project root.
-    pub path: PathBuf,
-    /// Logical database name.
-    pub database: String,
-    /// Extensions (Postgres).
-    pub extensions: Vec<String>,
-    /// The version in force (for the engine's decisions).
-    pub version: String,
-    /// The service's and administrator's credentials.
-    pub credentials: Credentials,
+pub struct Desired {
+    /// The project name, which prefixes every resource.
+    pub project: String,
+    /// The services, in manifest order.
+    pub services: Vec<ServiceSpec>,
 }
 
-impl DesiredService {
-    /// The engine context for bootstrap, probe and URL.
-    pub fn context(&self) -> DbContext<'_> {
+/// Everything one service's database needs, whatever runs it.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    /// Service name.
+    pub name: String,
+    /// The service's directory, relative to the project root (its `.env` goes there).
+    pub path: PathBuf,
+    /// Engine.
+    pub engine: Engine,
+    /// The image reference run.
+    pub image: String,
+    /// The version in force (the image's tag when it names one): engines decide by it.
+    pub version: String,
+    /// Logical database name.
+    pub database: String,
+    /// Extensions to enable (Postgres).
+    pub extensions: Vec<String>,
+    /// The database container's (or workload's) name.
+    pub container: String,
+    /// The data volume.
+    pub volume: VolumeSpec,
+    /// The private network only this service and its database join.
+    pub network: NetworkSpec,
+    /// Ports.
+    pub ports: Ports,
+    /// The server's environment, following the official image's contract (the
+    /// administrator secret is marked secret; the service's password is never here).
+    pub env: Vec<EnvVar>,
+    /// Command arguments, when the image's default is not enough. Never a secret.
+    pub cmd: Option<Vec<String>>,
+    /// Idempotent least-privilege set-up run as administrator once the server
+    /// accepts connections; `None` when `env`/`cmd` already do it.
+    pub bootstrap: Option<ExecSpec>,
+    /// Readiness: a real query with the service's own credentials over TCP.
+    pub probe: ExecSpec,
+    /// The service's and the administrator's credentials.
+    pub credentials: Credentials,
+    /// Identity labels every resource of the service carries (never a secret).
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A service's data volume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeSpec {
+    /// Volume name.
+    pub name: String,
+    /// Where the image keeps its data, for the version in force.
+    pub data_dir: String,
+}
+
+/// A service's private network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// Network name.
+    pub name: String,
+    /// The database's stable DNS name on it.
+    pub alias: String,
+}
+
+/// Where the database listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ports {
+    /// The port the server listens on inside its container.
+    pub container: u16,
+    /// The host port on 127.0.0.1 from the manifest; `None` lets the backend choose.
+    pub host: Option<u16>,
+}
+
+/// Project-wide image choices: one image per engine, overriding the official
+/// default (a service's own `image:` still wins).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Images {
+    by_engine: BTreeMap<&'static str, String>,
+}
+
+/// Where credentials come from while building the desired state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// Stored credentials; missing ones are generated and stored (`up`).
+    Create,
+    /// Stored credentials; a placeholder stands in for missing ones (planning and
+    /// status never need a secret that does not exist yet).
+    Stored,
+}
+
+/// Resource names for a service: container, network, volume.
+pub fn names(project: &str, service: &str) -> (String, String, String) {
+    (
+        format!("{project}-{service}-db"),
+        format!("{project}-{service}-net"),
+        format!("{project}-{service}-data"),
+    )
+}
+
+impl Images {
+    /// The choices made in the environment (`DBPS_IMAGE_POSTGRES=…`), for this run.
+    pub fn from_env() -> Images {
+        let mut images = Images::default();
+        for name in Engine::names() {
+            let engine = Engine::parse(name).expect("every listed engine parses");
+            if let Ok(image) = std::env::var(crate::engine::image_override_var(engine))
+                && !image.trim().is_empty()
+            {
+                images = images.with(engine, &image);
+            }
+        }
+        images
+    }
+
+    /// These choices, with `image` for `engine`.
+    pub fn with(mut self, engine: Engine, image: &str) -> Images {
+        self.by_engine.insert(engine.name(), image.to_string());
+        self
+    }
+
+    /// The project-wide choice for `engine`, if any.
+    pub fn get(&self, engine: Engine) -> Option<&str> {
+        self.by_engine.get(engine.name()).map(String::as_str)
+    }
+
+    /// The image a service runs: its own `image`, else the project-wide choice, else
+    /// the official image at the manifest's version.
+    pub fn image_for(&self, service: &Service) -> String {
+        let db = &service.database;
+        db.image
+            .clone()
+            .or_else(|| self.get(db.engine).map(str::to_string))
+            .unwrap_or_else(|| default_image(db.engine, db.version()))
+    }
+}
+
+impl Desired {
+    /// Nothing desired (what `down` applies against).
+    pub fn empty(project: &str) -> Desired {
+        Desired {
+            project: project.to_string(),
+            services: Vec::new(),
+        }
+    }
+
+    /// The desired state of every service in `manifest`, with `credentials` per
+    /// service. Pure.
+    pub fn build(
+        manifest: &Manifest,
+        credentials: &dyn Fn(&Service) -> Credentials,
+        images: &Images,
+    ) -> Desired {
+        Desired {
+            project: manifest.project.clone(),
+            services: manifest
+                .services
+                .iter()
+                .map(|s| ServiceSpec::build(&manifest.project, s, credentials(s), images))
+                .collect(),
+        }
+    }
+
+    /// Read the credentials of every service in `manifest` from the store under
+    /// `root` (creating missing ones with [`CredentialSource::Create`]), then build.
+    pub fn load(
+        root: &Path,
+        manifest: &Manifest,
+        images: &Images,
+        source: CredentialSource,
+    ) -> anyhow::Result<Desired> {
+        let store = Store::new(root);
+        let mut creds = BTreeMap::new();
+        for s in &manifest.services {
+            let c = credentials_of(&store, s, source)
+                .with_context(|| format!("credentials of `{}`", s.name))?;
+            creds.insert(s.name.clone(), c);
+        }
+        Ok(Desired::build(
+            manifest,
+            &|s| creds[&s.name].clone(),
+            images,
+        ))
+    }
+
+    /// Look a service up by name.
+    pub fn service(&self, name: &str) -> Option<&ServiceSpec> {
+        self.services.iter().find(|s| s.name == name)
+    }
+
+    /// Whether `name` is a desired service.
+    pub fn contains(&self, name: &str) -> bool {
+        self.service(name).is_some()
+    }
+
+    /// The services' names, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.services.iter().map(|s| s.name.clone()).collect()
+    }
+}
+
+fn credentials_of(
+    store: &Store,
+    s: &Service,
+    source: CredentialSource,
+) -> anyhow::Result<Credentials> {
+    let db = &s.database;
+    Ok(match source {
+        CredentialSource::Create => store.load_or_create(&s.name, &db.name, db.engine)?,
+        CredentialSource::Stored => store
+            .load(&s.name)?
+            .unwrap_or_else(|| Credentials::fixed(&db.name, "not-yet-generated", db.engine)),
+    })
+}
+
+impl ServiceSpec {
+    /// One service's desired state. Pure.
+    pub fn build(
+        project: &str,
+        service: &Service,
+        credentials: Credentials,
+        images: &Images,
+    ) -> ServiceSpec {
+        let db = &service.database;
+        let engine = db.engine.spec();
+        let image = images.image_for(service);
+        let version = version_in_force(&image, db.version());
+        let (container, network, volume) = names(project, &service.name);
+        let mut spec = ServiceSpec {
+            name: service.name.clone(),
+            path: service.path.clone(),
+            engine: db.engine,
+            image,
+            volume: VolumeSpec {
+                name: volume,
+                data_dir: engine.data_dir(&version).to_string(),
+            },
+            version,
+            database: db.name.clone(),
+            extensions: db.extensions.clone(),
+            container,
+            network: NetworkSpec {
+                name: network,
+                alias: format!("{}-db", service.name),
+            },
+            ports: Ports {
+                container: engine.port(),
+                host: db.port,
+            },
+            env: Vec::new(),
+            cmd: None,
+            bootstrap: None,
+            probe: ExecSpec {
+                cmd: Vec::new(),
+                env: Vec::new(),
+            },
+            credentials,
+            labels: identity_labels(project, service),
+        };
+        let ctx = spec.db_context();
+        let recipe = engine.container(&ctx);
+        let (bootstrap, probe) = (engine.bootstrap(&ctx), engine.probe(&ctx));
+        (spec.env, spec.cmd) = (recipe.env, recipe.cmd);
+        (spec.bootstrap, spec.probe) = (bootstrap, probe);
+        spec
+    }
+
+    /// The engine context: names and secrets for bootstrap, probe and URL.
+    pub fn db_context(&self) -> DbContext<'_> {
         DbContext {
             database: &self.database,
             user: &self.credentials.user,
@@ -46,247 +301,185 @@ impl DesiredService {
             extensions: &self.extensions,
         }
     }
-}
 
-/// Resource names for a service.
-pub fn names(project: &str, service: &str) -> (String, String, String) {
-    (
-        format!("{project}-{service}-db"),
-        format!("{project}-{service}-net"),
-        format!("{project}-{service}-data"),
-    )
-}
-
-/// The image a service runs: its own `image`, else the project-wide override
-/// variable's value, else the official image at the manifest's version.
-pub fn image_for(service: &Service, override_for: &dyn Fn(Engine) -> Option<String>) -> String {
-    let db = &service.database;
-    db.image
-        .clone()
-        .or_else(|| override_for(db.engine))
-        .unwrap_or_else(|| default_image(db.engine, db.version()))
-}
-
-/// Where to mount the data volume for an image that declares `declared` volumes:
-/// the engine's default when the image declares it (or declares nothing), else the
-/// declared volume under the same parent tree (PostgreSQL 18 moved its data from
-/// `/var/lib/postgresql/data` to `/var/lib/postgresql`, and a tag such as `latest`
-/// does not say which one an image is).
-pub fn data_dir_for_image(default: &str, declared: &[String]) -> Option<String> {
-    if declared.is_empty() || declared.iter().any(|v| v.trim_end_matches('/') == default) {
-        return None;
+    /// The service's connection URL for a server at `host:port` (holds its password).
+    pub fn url(&self, host: &str, port: u16) -> String {
+        self.engine.spec().url(&self.db_context(), host, port)
     }
-    let root: Vec<&str> = default.split('/').take(4).collect();
-    let root = root.join("/");
-    declared
-        .iter()
-        .find(|v| v.starts_with(&root))
-        .map(|v| v.trim_end_matches('/').to_string())
+
+    /// The variable the service reads its URL from (`DATABASE_URL`, …).
+    pub fn url_var(&self) -> &'static str {
+        self.engine.spec().url_var()
+    }
+
+    /// Both secrets, for redacting text before it is shown.
+    pub fn secrets(&self) -> [&str; 2] {
+        self.credentials.secrets()
+    }
 }
 
-/// The desired state of every service in the manifest.
-pub fn desired_state(
-    manifest: &Manifest,
-    credentials: &dyn Fn(&Service) -> Credentials,
-    override_for: &dyn Fn(Engine) -> Option<String>,
-) -> Vec<DesiredService> {
-    manifest
-        .services
-        .iter()
-        .map(|service| {
-            let db = &service.database;
-            let spec = db.engine.spec();
-            let image = image_for(service, override_for);
-            // The data directory follows the image actually run: an override's tag
-            // says which major version it is.
-            let tag = split_image(&image).1;
-            let version = if major_version(tag).is_some() {
-                tag.to_string()
-            } else {
-                db.version().to_string()
-            };
-            let (container_name, network, volume) = names(&manifest.project, &service.name);
-            let creds = credentials(service);
-            let mut resource_labels = BTreeMap::from([
-                (labels::MANAGED_BY.to_string(), "dbps".to_string()),
-                (labels::PROJECT.to_string(), manifest.project.clone()),
-                (labels::SERVICE.to_string(), service.name.clone()),
-                (labels::ENGINE.to_string(), db.engine.name().to_string()),
-            ]);
-            let ctx = DbContext {
-                database: &db.name,
-                user: &creds.user,
-                password: &creds.password,
-                admin_user: &creds.admin_user,
-                admin_password: &creds.admin_password,
-                version: &version,
-                extensions: &db.extensions,
-            };
-            let recipe = spec.container(&ctx);
-            let mut container = ContainerSpec {
-                name: container_name,
-                image,
-                env: recipe.env,
-                cmd: recipe.cmd,
-                container_port: spec.port(),
-                host_port: db.port,
-                data_dir: spec.data_dir(&version).to_string(),
-                volume,
-                network,
-                alias: format!("{}-db", service.name),
-                labels: resource_labels.clone(),
-            };
-            container
-                .labels
-                .insert(labels::SPEC_HASH.to_string(), container.hash());
-            resource_labels.retain(|k, _| k != labels::SPEC_HASH);
-            DesiredService {
-                service: service.name.clone(),
-                engine: db.engine,
-                container,
-                resource_labels,
-                path: service.path.clone(),
-                database: db.name.clone(),
-                extensions: db.extensions.clone(),
-                version,
-                credentials: creds,
-            }
-        })
-        .collect()
+/// The version the data directory and engine decisions follow: the image's tag
+/// when it names a major version (an override such as `dbps-test/postgres:15`
+/// says which one it is), else the manifest's.
+fn version_in_force(image: &str, manifest_version: &str) -> String {
+    let tag = split_image(image).1;
+    if major_version(tag).is_some() {
+        tag.to_string()
+    } else {
+        manifest_version.to_string()
+    }
+}
+
+fn identity_labels(project: &str, service: &Service) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (labels::MANAGED_BY.to_string(), "dbps".to_string()),
+        (labels::PROJECT.to_string(), project.to_string()),
+        (labels::SERVICE.to_string(), service.name.clone()),
+        (
+            labels::ENGINE.to_string(),
+            service.database.engine.name().to_string(),
+        ),
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const SHOP: &str = "project: shop\nservices:\n  users:\n    database: {engine: postgres, version: \"18\", port: 5440}\n  cache:\n    database: {engine: redis}\n";
+
     fn manifest() -> Manifest {
-        Manifest::parse(
-            "project: shop\nservices:\n  users:\n    database: {engine: postgres, version: \"18\", port: 5440}\n  cache:\n    database: {engine: redis}\n",
-            "dbps.yaml",
-        )
-        .unwrap()
+        Manifest::parse(SHOP, "dbps.yaml").unwrap()
     }
 
     fn creds(s: &Service) -> Credentials {
         Credentials::fixed(&s.database.name, "servicepw", s.database.engine)
     }
 
+    fn postgres() -> Engine {
+        Engine::parse("postgres").unwrap()
+    }
+
     #[test]
-    fn names_labels_and_ports() {
-        let d = desired_state(&manifest(), &creds, &|_| None);
-        assert_eq!(d.len(), 2);
-        let users = &d[0].container;
-        assert_eq!(users.name, "shop-users-db");
-        assert_eq!(users.network, "shop-users-net");
-        assert_eq!(users.volume, "shop-users-data");
+    fn one_value_holds_every_part_a_backend_needs() {
+        let d = Desired::build(&manifest(), &creds, &Images::default());
+        assert_eq!(d.project, "shop");
+        assert_eq!(d.names(), ["users", "cache"]);
+        let users = d.service("users").unwrap();
+        assert_eq!(users.engine, postgres());
         assert_eq!(users.image, "postgres:18");
-        assert_eq!(users.data_dir, "/var/lib/postgresql");
-        assert_eq!(users.host_port, Some(5440));
+        assert_eq!(users.version, "18");
+        assert_eq!(users.database, "users");
+        assert_eq!(users.path, PathBuf::from("services/users"));
+        assert_eq!(users.container, "shop-users-db");
+        assert_eq!(
+            users.volume,
+            VolumeSpec {
+                name: "shop-users-data".into(),
+                data_dir: "/var/lib/postgresql".into()
+            }
+        );
+        assert_eq!(
+            users.network,
+            NetworkSpec {
+                name: "shop-users-net".into(),
+                alias: "users-db".into()
+            }
+        );
+        assert_eq!(
+            users.ports,
+            Ports {
+                container: 5432,
+                host: Some(5440)
+            }
+        );
         assert_eq!(users.labels[labels::PROJECT], "shop");
         assert_eq!(users.labels[labels::SERVICE], "users");
-        assert_eq!(users.labels[labels::SPEC_HASH].len(), 16);
-        assert!(!d[0].resource_labels.contains_key(labels::SPEC_HASH));
+        assert_eq!(users.labels[labels::ENGINE], "postgres");
+        assert!(!users.labels.contains_key(labels::SPEC_HASH));
+        // The engine's contract, bootstrap and probe are part of the value.
+        let ctx = users.db_context();
+        assert_eq!(users.env, postgres().spec().container(&ctx).env);
+        assert_eq!(users.probe, postgres().spec().probe(&ctx));
+        assert_eq!(users.bootstrap, postgres().spec().bootstrap(&ctx));
+        let cache = d.service("cache").unwrap();
+        assert_eq!(cache.ports.host, None);
+        assert_eq!(cache.ports.container, 6379);
+        assert!(d.service("orders").is_none());
     }
 
     #[test]
     fn labels_never_hold_secrets() {
-        for d in desired_state(&manifest(), &creds, &|_| None) {
-            for value in d.container.labels.values() {
+        for s in Desired::build(&manifest(), &creds, &Images::default()).services {
+            for value in s.labels.values() {
                 assert!(
-                    !value.contains("servicepw") && !value.contains(&d.credentials.admin_password)
+                    !value.contains("servicepw") && !value.contains(&s.credentials.admin_password)
                 );
             }
         }
     }
 
     #[test]
-    fn overrides_change_image_data_dir_and_hash() {
-        let plain = desired_state(&manifest(), &creds, &|_| None);
-        let over = desired_state(&manifest(), &creds, &|e| {
-            (e.name() == "postgres").then(|| "dbps-test/postgres:15".to_string())
-        });
-        assert_eq!(over[0].container.image, "dbps-test/postgres:15");
-        assert_eq!(over[0].container.data_dir, "/var/lib/postgresql/data");
-        assert_ne!(
-            plain[0].container.labels[labels::SPEC_HASH],
-            over[0].container.labels[labels::SPEC_HASH]
-        );
-        assert_eq!(
-            plain[1].container.labels[labels::SPEC_HASH],
-            over[1].container.labels[labels::SPEC_HASH]
-        );
+    fn the_service_password_stays_out_of_the_server_environment() {
+        let creds = |s: &Service| {
+            let mut c = creds(s);
+            c.admin_password = "ADMINPW".into();
+            c
+        };
+        for s in Desired::build(&manifest(), &creds, &Images::default()).services {
+            assert!(
+                !s.env.iter().any(|v| v.value.contains("servicepw")),
+                "{}",
+                s.name
+            );
+        }
     }
 
     #[test]
-    fn data_dir_follows_the_image_declaration() {
-        let pg18 = vec!["/var/lib/postgresql".to_string()];
-        let pg16 = vec!["/var/lib/postgresql/data".to_string()];
-        assert_eq!(
-            data_dir_for_image("/var/lib/postgresql/data", &pg18).as_deref(),
-            Some("/var/lib/postgresql")
-        );
-        assert_eq!(
-            data_dir_for_image("/var/lib/postgresql", &pg16).as_deref(),
-            Some("/var/lib/postgresql/data")
-        );
-        assert_eq!(data_dir_for_image("/var/lib/postgresql/data", &pg16), None);
-        assert_eq!(data_dir_for_image("/data", &[]), None);
-        assert_eq!(
-            data_dir_for_image("/data/db", &["/data/db".into(), "/data/configdb".into()]),
-            None
-        );
-    }
-
-    #[test]
-    fn hash_ignores_secret_values() {
-        let a = desired_state(&manifest(), &creds, &|_| None);
-        let b = desired_state(
-            &manifest(),
-            &|s: &Service| {
-                let mut c = creds(s);
-                c.admin_password = "different".into();
-                c
-            },
-            &|_| None,
-        );
-        // Postgres carries the admin secret in env: its hash must not depend on it.
-        assert_eq!(
-            a[0].container.labels[labels::SPEC_HASH],
-            b[0].container.labels[labels::SPEC_HASH]
-        );
-    }
-}
-
-#[cfg(test)]
-mod stable_hash {
-    use super::*;
-
-    /// Hashes of today's container specs: a refactor of how the desired state is
-    /// built must not change them, or upgrading dbps recreates every database
-    /// container.
-    #[test]
-    fn spec_hashes_are_stable_across_releases() {
+    fn image_choices_in_order_service_then_project_then_official() {
         let m = Manifest::parse(
-            "project: shop\nservices:\n  users:\n    database: {engine: postgres, version: \"18\", port: 5440}\n  cache:\n    database: {engine: redis}\n  orders:\n    database: {engine: mariadb}\n  docs:\n    database: {engine: mongodb}\n  legacy:\n    database: {engine: mysql, image: \"dbps-test/mariadb:10.11\"}\n",
+            "project: p\nservices:\n  a:\n    database: {engine: postgres, image: \"mine/pg:17\"}\n  b:\n    database: {engine: postgres}\n  c:\n    database: {engine: redis}\n",
             "dbps.yaml",
         )
         .unwrap();
-        let creds =
-            |s: &Service| Credentials::fixed(&s.database.name, "servicepw", s.database.engine);
-        let hashes: Vec<(String, String)> = desired_state(&m, &creds, &|_| None)
-            .into_iter()
-            .map(|d| (d.service, d.container.labels[labels::SPEC_HASH].clone()))
-            .collect();
-        let expected = [
-            ("users", "b77f28d046983331"),
-            ("cache", "9d7a025b2f06d9f7"),
-            ("orders", "70e4fb71bd300eea"),
-            ("docs", "2e42d4feacb180ec"),
-            ("legacy", "dc61c2c937be1998"),
-        ];
+        let images = Images::default().with(postgres(), "dbps-test/postgres:15");
+        let d = Desired::build(&m, &creds, &images);
+        let image = |n: &str| d.service(n).unwrap().image.clone();
+        assert_eq!(image("a"), "mine/pg:17");
+        assert_eq!(image("b"), "dbps-test/postgres:15");
+        assert_eq!(image("c"), "redis:7");
+    }
+
+    #[test]
+    fn an_image_tag_sets_the_version_and_data_dir() {
+        let images = Images::default().with(postgres(), "dbps-test/postgres:15");
+        let over = Desired::build(&manifest(), &creds, &images);
+        let users = over.service("users").unwrap();
+        assert_eq!(users.version, "15");
+        assert_eq!(users.volume.data_dir, "/var/lib/postgresql/data");
+        // A tag that names no version leaves the manifest's in force.
+        let latest = Images::default().with(postgres(), "postgres:latest");
+        let d = Desired::build(&manifest(), &creds, &latest);
+        assert_eq!(d.service("users").unwrap().version, "18");
+    }
+
+    #[test]
+    fn load_creates_credentials_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manifest();
+        let planned =
+            Desired::load(dir.path(), &m, &Images::default(), CredentialSource::Stored).unwrap();
         assert_eq!(
-            hashes,
-            expected.map(|(n, h)| (n.to_string(), h.to_string()))
+            planned.service("users").unwrap().credentials.password,
+            "not-yet-generated"
         );
+        assert!(Store::new(dir.path()).load("users").unwrap().is_none());
+        let up =
+            Desired::load(dir.path(), &m, &Images::default(), CredentialSource::Create).unwrap();
+        let stored = Store::new(dir.path()).load("users").unwrap().unwrap();
+        assert_eq!(up.service("users").unwrap().credentials, stored);
+        let again =
+            Desired::load(dir.path(), &m, &Images::default(), CredentialSource::Stored).unwrap();
+        assert_eq!(again.service("users").unwrap().credentials, stored);
     }
 }

@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::desired::DesiredService;
+use super::container::spec_hash;
+use super::desired::Desired;
 use crate::docker::{ContainerState, Observed};
-use crate::labels;
 
 /// Why a container is recreated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -200,32 +200,31 @@ impl fmt::Display for Plan {
 /// Plan `up` for `desired`. With `prune`, containers and networks of services no
 /// longer in the manifest are removed (their volumes are kept: data is never
 /// deleted by `up`).
-pub fn plan_up(desired: &[DesiredService], observed: &Observed, prune: bool) -> Plan {
+pub fn plan_up(desired: &Desired, observed: &Observed, prune: bool) -> Plan {
     let mut actions = Vec::new();
-    for d in desired {
-        let c = &d.container;
+    for d in &desired.services {
         let networks: Vec<_> = observed
             .networks
             .iter()
-            .filter(|n| n.service == d.service && n.name == c.network)
+            .filter(|n| n.service == d.name && n.name == d.network.name)
             .collect();
         if networks.is_empty() {
             actions.push(Action::CreateNetwork {
-                service: d.service.clone(),
-                name: c.network.clone(),
+                service: d.name.clone(),
+                name: d.network.name.clone(),
             });
         }
         // Docker allows two networks of one name (e.g. a create still in flight when
         // an earlier run was killed): keep the one the container uses, drop the rest.
         if networks.len() > 1 {
             let keep = observed
-                .containers_of(&d.service)
+                .containers_of(&d.name)
                 .flat_map(|oc| oc.networks.iter())
                 .find_map(|id| networks.iter().position(|n| &n.id == id))
                 .unwrap_or(0);
             for (_, n) in networks.iter().enumerate().filter(|(i, _)| *i != keep) {
                 actions.push(Action::RemoveNetwork {
-                    service: d.service.clone(),
+                    service: d.name.clone(),
                     name: n.name.clone(),
                     id: n.id.clone(),
                 });
@@ -234,52 +233,53 @@ pub fn plan_up(desired: &[DesiredService], observed: &Observed, prune: bool) -> 
         if !observed
             .volumes
             .iter()
-            .any(|v| v.service == d.service && v.name == c.volume)
+            .any(|v| v.service == d.name && v.name == d.volume.name)
         {
             actions.push(Action::CreateVolume {
-                service: d.service.clone(),
-                name: c.volume.clone(),
+                service: d.name.clone(),
+                name: d.volume.name.clone(),
             });
         }
+        let hash = spec_hash(d);
         let mut found = false;
-        for oc in observed.containers_of(&d.service) {
-            if oc.name != c.name || found {
+        for oc in observed.containers_of(&d.name) {
+            if oc.name != d.container || found {
                 // A labelled container under another name (e.g. an older naming) is
                 // a leftover: remove it so exactly one database serves the service.
                 actions.push(Action::RemoveContainer {
-                    service: d.service.clone(),
+                    service: d.name.clone(),
                     name: oc.name.clone(),
                     id: oc.id.clone(),
                 });
                 continue;
             }
             found = true;
-            if oc.spec_hash.as_deref() != c.labels.get(labels::SPEC_HASH).map(String::as_str) {
+            if oc.spec_hash.as_deref() != Some(hash.as_str()) {
                 actions.push(Action::RecreateContainer {
-                    service: d.service.clone(),
-                    name: c.name.clone(),
+                    service: d.name.clone(),
+                    name: d.container.clone(),
                     id: oc.id.clone(),
-                    image: c.image.clone(),
+                    image: d.image.clone(),
                     reason: Drift::SpecChanged,
                 });
             } else if oc.state != ContainerState::Running {
                 actions.push(Action::StartContainer {
-                    service: d.service.clone(),
-                    name: c.name.clone(),
+                    service: d.name.clone(),
+                    name: d.container.clone(),
                     id: oc.id.clone(),
                 });
             }
         }
         if !found {
             actions.push(Action::CreateContainer {
-                service: d.service.clone(),
-                name: c.name.clone(),
-                image: c.image.clone(),
+                service: d.name.clone(),
+                name: d.container.clone(),
+                image: d.image.clone(),
             });
         }
     }
     if prune {
-        let known = |s: &str| desired.iter().any(|d| d.service == s);
+        let known = |s: &str| desired.contains(s);
         for oc in observed.containers.iter().filter(|c| !known(&c.service)) {
             actions.push(Action::RemoveContainer {
                 service: oc.service.clone(),
@@ -331,48 +331,10 @@ pub fn plan_down(observed: &Observed, services: &[String], volumes: bool) -> Pla
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::{ObservedContainer, ObservedNetwork, ObservedVolume};
-    use crate::manifest::{Manifest, Service};
-    use crate::provision::desired::desired_state;
-    use crate::secrets::Credentials;
-
-    fn desired(src: &str) -> Vec<DesiredService> {
-        let m = Manifest::parse(src, "dbps.yaml").unwrap();
-        desired_state(
-            &m,
-            &|s: &Service| Credentials::fixed(&s.database.name, "pw", s.database.engine),
-            &|_| None,
-        )
-    }
+    use crate::docker::ObservedNetwork;
+    use crate::provision::testing::{converged, fixture as desired};
 
     const TWO: &str = "project: p\nservices:\n  a:\n    database: {engine: postgres}\n  b:\n    database: {engine: redis}\n";
-
-    /// What Docker would hold after applying `desired` fully.
-    fn converged(desired: &[DesiredService]) -> Observed {
-        let mut o = Observed::default();
-        for d in desired {
-            o.networks.push(ObservedNetwork {
-                id: format!("n-{}", d.service),
-                name: d.container.network.clone(),
-                service: d.service.clone(),
-            });
-            o.volumes.push(ObservedVolume {
-                name: d.container.volume.clone(),
-                service: d.service.clone(),
-            });
-            o.containers.push(ObservedContainer {
-                id: format!("c-{}", d.service),
-                name: d.container.name.clone(),
-                service: d.service.clone(),
-                engine: d.engine.name().into(),
-                spec_hash: d.container.labels.get(labels::SPEC_HASH).cloned(),
-                state: ContainerState::Running,
-                host_port: Some(40000),
-                networks: vec![format!("n-{}", d.service)],
-            });
-        }
-        o
-    }
 
     #[test]
     fn fresh_project_creates_everything_in_order() {
