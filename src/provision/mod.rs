@@ -36,6 +36,8 @@
 //!   services, volumes)` → [`Plan`] of [`Action`]s (pure; `Display` and serde).
 //! - [`apply::apply`]`(&plan, &ApplyContext { docker, desired, observed, verified,
 //!   reporter, options })` → per service `Option<`[`apply::Outcome`]`>`.
+//! - [`status::status`]`(&docker, &desired)` → `Vec<`[`status::StatusRow`]`>`
+//!   (pure part: [`status::compare`]); the command prints it.
 //! - [`ready::wait_ready`] / [`ready::check`]: the readiness probe against a
 //!   container.
 //! - Observed state is the boundary's own type, [`crate::docker::Observed`], from
@@ -53,9 +55,11 @@ pub mod container;
 pub mod desired;
 pub mod plan;
 pub mod ready;
+pub mod status;
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use apply::{ApplyContext, Options, Outcome, apply};
 pub use desired::{CredentialSource, Desired, Images, NetworkSpec, Ports, ServiceSpec, VolumeSpec};
 pub use plan::{Action, Plan, plan_down, plan_up};
+pub use status::{Health, StatusRow, status};
