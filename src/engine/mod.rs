@@ -95,8 +95,8 @@ pub struct DbContext<'a> {
 }
 
 /// An environment variable for a container or exec; `secret` values are never
-/// hashed into labels or shown.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// hashed into labels or shown (not even by `Debug`).
+#[derive(Clone, PartialEq, Eq)]
 pub struct EnvVar {
     /// Variable name.
     pub name: String,
@@ -104,6 +104,21 @@ pub struct EnvVar {
     pub value: String,
     /// Whether the value is a secret.
     pub secret: bool,
+}
+
+impl fmt::Debug for EnvVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let value: &dyn fmt::Debug = if self.secret {
+            &"<redacted>"
+        } else {
+            &self.value
+        };
+        f.debug_struct("EnvVar")
+            .field("name", &self.name)
+            .field("value", value)
+            .field("secret", &self.secret)
+            .finish()
+    }
 }
 
 impl EnvVar {
@@ -290,6 +305,24 @@ mod tests {
             env: vec![],
         };
         assert!(a.and_then(&argv).is_none());
+    }
+
+    /// The desired state (and the specs built from it) derive `Debug`: a secret
+    /// in an environment variable must not come out of `{:?}`.
+    #[test]
+    fn debug_never_shows_a_secret_value() {
+        let shown = format!(
+            "{:?}",
+            [
+                EnvVar::secret("P", "HUNTER2HUNTER2"),
+                EnvVar::plain("U", "admin")
+            ]
+        );
+        assert!(!shown.contains("HUNTER2"), "{shown}");
+        assert!(
+            shown.contains("\"admin\"") && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -420,6 +420,14 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_holds_no_secret() {
+        let d = Desired::build(&manifest(), &creds, &Images::default());
+        let shown = format!("{d:?}");
+        assert!(shown.contains("shop-users-db"));
+        assert!(!shown.contains("servicepw"), "{shown}");
+    }
+
+    #[test]
     fn the_service_password_stays_out_of_the_server_environment() {
         let creds = |s: &Service| {
             let mut c = creds(s);
