@@ -46,6 +46,11 @@
 //! **Other backends** (exporters to Compose/Swarm, Kubernetes) take `&Desired` and
 //! render it; they need neither Docker nor the plan.
 //!
+//! Habits: `up` calls [`Desired::load`] with `Create` only once it holds the
+//! project lock ([`crate::state::lock`]); writing each `.env` and readiness mark
+//! from the [`apply::Outcome`]s stays in the command. Pure tests build values with
+//! `testing::fixture(manifest_text)` and `testing::converged(&desired)`.
+//!
 //! Dependencies run one way: `provision` → [`crate::docker`] (the bollard boundary,
 //! which knows nothing of provisioning), [`crate::engine`], [`crate::secrets`],
 //! [`crate::labels`]. Nothing here imports from `commands`.
