@@ -46,6 +46,7 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
         cause.is::<UsageError>()
             || cause.is::<crate::manifest::ManifestError>()
             || cause.is::<clap::Error>()
+            || crate::fs::is_input_error(cause)
     });
     if usage { Exit::Usage } else { Exit::Failure }
 }

@@ -1,5 +1,7 @@
 //! Atomic file writes: temp file in the same directory, fsync, rename, so readers
-//! see the old file or the new one, never a torn one.
+//! see the old file or the new one, never a torn one. The rename replaces a link at
+//! `path` rather than writing through it; callers check `path` with
+//! [`super::Inside`] first all the same.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,7 +20,7 @@ pub fn atomic_write(path: &Path, contents: &[u8], mode: Option<u32>) -> std::io:
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    } else if let Ok(meta) = std::fs::metadata(path) {
+    } else if let Some(meta) = std::fs::symlink_metadata(path).ok().filter(|m| m.is_file()) {
         // Keep the permissions of the file being replaced.
         tmp.as_file().set_permissions(meta.permissions())?;
     } else {
