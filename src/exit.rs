@@ -47,6 +47,9 @@ pub fn code_for(err: &anyhow::Error) -> Exit {
             || cause.is::<crate::manifest::ManifestError>()
             || cause.is::<clap::Error>()
             || crate::fs::is_input_error(cause)
+            || cause
+                .downcast_ref::<crate::secrets::StoreError>()
+                .is_some_and(crate::secrets::StoreError::is_input)
     });
     if usage { Exit::Usage } else { Exit::Failure }
 }

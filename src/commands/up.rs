@@ -15,6 +15,26 @@ use crate::secrets::{ensure_gitignored, render_env, write_env};
 /// project, few enough not to stampede the daemon.
 const PARALLELISM: usize = 8;
 
+/// Check every path `up` may write (`.dbps/`, credentials, each `.env`,
+/// `.gitignore`) before the first side effect: inside the project once links are
+/// resolved, never a link, never a FIFO or a device.
+fn check_writable(
+    project: &super::Project,
+    selected: &crate::manifest::Manifest,
+) -> anyhow::Result<()> {
+    crate::state::check_writable(&project.root)?;
+    let names: Vec<&str> = selected.services.iter().map(|s| s.name.as_str()).collect();
+    crate::secrets::Store::new(&project.root).check_writable(&names)?;
+    let all: Vec<(&str, &Path)> = project
+        .manifest
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.path.as_path()))
+        .collect();
+    crate::secrets::check_env_targets(&project.root, &all)?;
+    Ok(())
+}
+
 /// Bring the named services (all when none) to the manifest's state.
 pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     let project = super::load_project(file)?;
@@ -24,6 +44,7 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
     let selected = super::select(&project.manifest, &args.services)?;
+    check_writable(&project, &selected)?;
     // Reach Docker before writing anything: a missing daemon leaves no trace.
     let rt = super::runtime()?;
     let docker = rt.block_on(Docker::connect())?;
@@ -62,9 +83,13 @@ pub fn run(args: &UpArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
                     continue;
                 };
                 let url = d.url("127.0.0.1", outcome.host_port);
-                let env_path = project.root.join(&d.path).join(".env");
-                write_env(&env_path, &render_env(&service, d.url_var(), &url))
-                    .with_context(|| format!("writing `{}`", env_path.display()))?;
+                let env_path = d.path.join(".env");
+                write_env(
+                    &project.root,
+                    &env_path,
+                    &render_env(&service, d.url_var(), &url),
+                )
+                .with_context(|| format!("writing `{}`", env_path.display()))?;
                 crate::state::mark_verified(
                     &project.root,
                     &service,

@@ -1,32 +1,72 @@
 //! The credential store: `.dbps/credentials/<service>.json`, one file per service.
+//!
+//! Every load checks the files before trusting them: no links, regular files of a
+//! sane size, directories 0700 and files 0600 (set so, with a warning, when they
+//! are looser), and credentials that dbps could have generated.
 
-use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::Credentials;
+use super::{Credentials, Weakness};
 use crate::engine::Engine;
+use crate::fs::{FsError, Inside};
+
+/// Where the store lives, relative to the project root.
+const DIR: &str = ".dbps/credentials";
+/// A credential file is a few hundred bytes.
+const CAP: u64 = 64 * 1024;
 
 /// Where a project's credentials live.
 #[derive(Debug, Clone)]
 pub struct Store {
-    dir: PathBuf,
+    root: PathBuf,
 }
 
 /// A failure reading or writing the store; carries the path, never a secret.
 #[derive(Debug, thiserror::Error)]
-#[error("{action} `{}`: {source}", path.display())]
-pub struct StoreError {
-    action: &'static str,
-    path: PathBuf,
-    source: io::Error,
+pub enum StoreError {
+    /// A path or file problem.
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    /// The file is not the JSON dbps writes.
+    #[error("parsing `{}`: {message}\n  = help: restore the file dbps wrote, or remove it and recreate the database (`dbps down SERVICE --volumes`, then `dbps up`; this deletes its data)", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What serde said (never the file's contents).
+        message: String,
+    },
+    /// Stored credentials dbps would never have generated.
+    #[error("{weakness} in `{}`\n  = help: restore the file dbps wrote, or remove it and recreate the database (`dbps down SERVICE --volumes`, then `dbps up`; this deletes its data)", path.display())]
+    Weak {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        weakness: Weakness,
+    },
+    /// The system's random source failed.
+    #[error("generating credentials for `{service}`: {message}")]
+    Generate {
+        /// The service.
+        service: String,
+        /// What failed.
+        message: String,
+    },
 }
 
-fn err<'p>(action: &'static str, path: &'p Path) -> impl FnOnce(io::Error) -> StoreError + 'p {
-    move |source| StoreError {
-        action,
-        path: path.to_path_buf(),
-        source,
+impl StoreError {
+    /// Whether the user's files are at fault (exit 2) rather than the environment.
+    pub fn is_input(&self) -> bool {
+        match self {
+            StoreError::Fs(e) => e.is_input(),
+            StoreError::Parse { .. } | StoreError::Weak { .. } => true,
+            StoreError::Generate { .. } => false,
+        }
+    }
+}
+
+fn warn_all(tightened: impl IntoIterator<Item = crate::fs::Tightened>) {
+    for t in tightened {
+        crate::ui::warn(&t.to_string());
     }
 }
 
@@ -34,24 +74,53 @@ impl Store {
     /// The store of the project rooted at `root`.
     pub fn new(root: &Path) -> Store {
         Store {
-            dir: root.join(".dbps").join("credentials"),
+            root: root.to_path_buf(),
         }
     }
 
-    fn path(&self, service: &str) -> PathBuf {
-        self.dir.join(format!("{service}.json"))
+    fn inside(&self) -> Result<Inside, FsError> {
+        Inside::new(&self.root).map_err(FsError::io("resolving the project directory", &self.root))
     }
 
-    /// Credentials stored for `service`, if any.
+    fn rel(service: &str) -> PathBuf {
+        Path::new(DIR).join(format!("{service}.json"))
+    }
+
+    /// Check, before anything is written, that the store and the files of
+    /// `services` are where dbps may write them: inside the project, not links.
+    pub fn check_writable(&self, services: &[&str]) -> Result<(), StoreError> {
+        let inside = self.inside()?;
+        inside.dir(Path::new(".dbps")).map_err(FsError::from)?;
+        inside.dir(Path::new(DIR)).map_err(FsError::from)?;
+        for service in services {
+            inside.file(&Self::rel(service)).map_err(FsError::from)?;
+        }
+        Ok(())
+    }
+
+    /// Credentials stored for `service`, if any, checked.
     pub fn load(&self, service: &str) -> Result<Option<Credentials>, StoreError> {
-        let path = self.path(service);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-                err("parsing", &path)(io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
-            }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(err("reading", &path)(e)),
+        let inside = self.inside()?;
+        let path = inside.file(&Self::rel(service)).map_err(FsError::from)?;
+        if std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            return Ok(None);
         }
+        let (_, tightened) = crate::fs::private_dirs(&inside, &[".dbps", DIR])?;
+        warn_all(tightened);
+        let (mut file, tightened) = crate::fs::open_private(&path)?;
+        warn_all(tightened);
+        let bytes = crate::fs::read_from(&mut file, &path, CAP).map_err(FsError::from)?;
+        let creds: Credentials = serde_json::from_slice(&bytes).map_err(|e| StoreError::Parse {
+            path: path.clone(),
+            // serde's message quotes at most a token; a secret is never
+            // near a syntax error in a file dbps wrote.
+            message: format!("invalid JSON at line {} column {}", e.line(), e.column()),
+        })?;
+        creds
+            .check(service)
+            .map_err(|weakness| StoreError::Weak { path, weakness })?;
+        Ok(Some(creds))
     }
 
     /// The stored credentials, or new ones saved first. Never rotates.
@@ -64,36 +133,28 @@ impl Store {
         if let Some(c) = self.load(service)? {
             return Ok(c);
         }
-        let path = self.path(service);
-        let creds = Credentials::generate(user, engine).map_err(|e| {
-            err("generating credentials for", &path)(io::Error::other(e.to_string()))
+        let creds = Credentials::generate(user, engine).map_err(|e| StoreError::Generate {
+            service: service.to_string(),
+            message: e.to_string(),
         })?;
-        self.ensure_dir()?;
-        let json = serde_json::to_vec_pretty(&creds)
-            .map_err(|e| err("encoding", &path)(io::Error::other(e.to_string())))?;
-        crate::fs::atomic_write(&path, &json, Some(0o600)).map_err(err("writing", &path))?;
+        let inside = self.inside()?;
+        let (_, tightened) = crate::fs::private_dirs(&inside, &[".dbps", DIR])?;
+        warn_all(tightened);
+        let path = inside.file(&Self::rel(service)).map_err(FsError::from)?;
+        let json = serde_json::to_vec_pretty(&creds).map_err(|e| StoreError::Generate {
+            service: service.to_string(),
+            message: e.to_string(),
+        })?;
+        crate::fs::atomic_write(&path, &json, Some(0o600))
+            .map_err(FsError::io("writing", &path))?;
         Ok(creds)
-    }
-
-    fn ensure_dir(&self) -> Result<(), StoreError> {
-        let base = self.dir.parent().unwrap_or(&self.dir);
-        for dir in [base, self.dir.as_path()] {
-            match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-                        .map_err(err("securing", dir))?;
-                }
-                Err(e) => return Err(err("creating", dir)(e)),
-            }
-        }
-        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn credentials_are_created_once_and_reused() {
@@ -122,5 +183,59 @@ mod tests {
                 & 0o777,
             0o700
         );
+    }
+
+    #[test]
+    fn loose_permissions_are_tightened_on_load() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let engine = Engine::parse("redis").unwrap();
+        store.load_or_create("cache", "cache", engine).unwrap();
+        let file = root.path().join(".dbps/credentials/cache.json");
+        for (p, mode) in [(root.path().join(".dbps"), 0o755), (file.clone(), 0o644)] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        assert!(store.load("cache").unwrap().is_some());
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(root.path().join(".dbps"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
+    }
+
+    #[test]
+    fn weak_or_broken_credentials_are_refused_without_quoting_them() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        std::fs::create_dir_all(root.path().join(DIR)).unwrap();
+        let file = root.path().join(DIR).join("a.json");
+        let strong = "S".repeat(super::super::PASSWORD_LEN);
+        std::fs::write(
+            &file,
+            format!("{{\"user\":\"a\",\"password\":\"x\",\"admin_user\":\"root\",\"admin_password\":\"{strong}\"}}"),
+        )
+        .unwrap();
+        let err = store.load("a").unwrap_err();
+        assert!(err.is_input());
+        assert!(
+            err.to_string()
+                .starts_with("stored password of `a` is too short (1 character"),
+            "{err}"
+        );
+        std::fs::write(
+            &file,
+            "{\"user\": \"a\", \"password\": \"hunter2hunter2hunter2\"",
+        )
+        .unwrap();
+        let err = store.load("a").unwrap_err().to_string();
+        assert!(err.starts_with("parsing `"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
     }
 }
