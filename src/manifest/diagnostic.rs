@@ -3,6 +3,10 @@
 
 use super::yaml::Pos;
 
+/// Characters of a source line shown under a diagnostic (more when the caret is
+/// further right).
+const MAX_SHOWN_LINE: usize = 200;
+
 /// One problem found in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -47,7 +51,28 @@ impl Diagnostic {
         let mut out = format!("error: {}", self.message);
         let mut pad = String::from(" ");
         if let Some(pos) = self.pos {
-            let line_text = src.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+            let full = src.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+            // A hostile one-line manifest must not be echoed whole.
+            let keep = pos
+                .col
+                .saturating_add(self.width)
+                .saturating_add(40)
+                .max(MAX_SHOWN_LINE);
+            // Control characters (a terminal escape, a NUL) are never echoed.
+            let mut line_text: String = full
+                .chars()
+                .take(keep)
+                .map(|c| {
+                    if c.is_control() && c != '\t' {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            if full.chars().nth(keep).is_some() {
+                line_text.push('…');
+            }
             let num = pos.line.to_string();
             pad = " ".repeat(num.len());
             // Columns count characters; the caret line reuses the line's own tabs.
@@ -114,6 +139,16 @@ mod tests {
             d.render("dbps.yaml", src),
             "error: unknown key `engnie`\n --> dbps.yaml:4:5\n  |\n4 |     engnie: postgres\n  |     ^^^^^^\n  = help: did you mean `engine`?"
         );
+    }
+
+    #[test]
+    fn long_lines_are_cut_and_control_characters_never_echoed() {
+        let src = format!("project: x\u{1b}[2J{}\n", "y".repeat(10_000));
+        let shown = Diagnostic::at(Pos { line: 1, col: 11 }, 1, "m").render("f", &src);
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        assert!(shown.contains("project: x\u{fffd}[2J"), "{shown}");
+        assert!(shown.len() < 400, "{}", shown.len());
+        assert!(shown.contains('…'));
     }
 
     #[test]

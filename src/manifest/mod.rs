@@ -16,6 +16,9 @@ pub use validate::{MAX_NAME, is_dns_name};
 
 use crate::engine::Engine;
 
+/// Problems shown at once; a hostile or badly broken manifest may hold thousands.
+const MAX_SHOWN: usize = 20;
+
 /// The file name `dbps` looks for.
 pub const FILE_NAME: &str = "dbps.yaml";
 
@@ -73,21 +76,25 @@ impl Manifest {
 
     /// Read and validate the manifest at `path`.
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
-        let src = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let src = read_source(path)?;
         Manifest::parse(&src, &display_path(path))
     }
 
     /// Validate manifest text; `file` names it in diagnostics.
     pub fn parse(src: &str, file: &str) -> Result<Manifest, ManifestError> {
         validate::validate(src).map_err(|diagnostics| {
-            let rendered = diagnostics
+            let mut rendered = diagnostics
                 .iter()
+                .take(MAX_SHOWN)
                 .map(|d| d.render(file, src))
                 .collect::<Vec<_>>()
                 .join("\n\n");
+            if diagnostics.len() > MAX_SHOWN {
+                rendered.push_str(&format!(
+                    "\n\n… and {} more problems",
+                    diagnostics.len() - MAX_SHOWN
+                ));
+            }
             ManifestError::Invalid {
                 file: file.to_string(),
                 diagnostics,
@@ -110,14 +117,10 @@ pub enum ManifestError {
         /// Where the search started.
         start: PathBuf,
     },
-    /// The file exists but cannot be read.
-    #[error("cannot read `{}`: {source}", path.display())]
-    Read {
-        /// The manifest path.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// The file cannot be read: missing, not a regular file, too large, not UTF-8,
+    /// or a link out of its directory.
+    #[error(transparent)]
+    Read(#[from] crate::fs::FsError),
     /// The manifest has problems; every one is listed.
     #[error("`{file}` is invalid ({} problem{})\n\n{rendered}", diagnostics.len(), if diagnostics.len() == 1 { "" } else { "s" })]
     Invalid {
@@ -128,6 +131,25 @@ pub enum ManifestError {
         /// The problems rendered against the source.
         rendered: String,
     },
+}
+
+/// The most manifest text dbps reads: thousands of services fit in well under it.
+pub const MAX_SIZE: u64 = 4 * 1024 * 1024;
+
+/// The manifest's text: a regular UTF-8 file of at most [`MAX_SIZE`] bytes, and,
+/// when it is a link, one that stays inside its directory (the project), so a
+/// `dbps.yaml` linked to `/proc/self/environ` is never read, let alone quoted in a
+/// diagnostic.
+pub fn read_source(path: &Path) -> Result<String, ManifestError> {
+    use crate::fs::{FsError, Inside};
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let inside = Inside::new(dir).map_err(FsError::io("reading", path))?;
+    let name = path.file_name().map_or(path, Path::new);
+    let real = inside.resolve(name).map_err(FsError::from)?;
+    Ok(crate::fs::read_text(&real, MAX_SIZE).map_err(FsError::from)?)
 }
 
 /// Find the manifest by walking up from `start`, as Cargo finds `Cargo.toml`.

@@ -17,6 +17,9 @@ pub const MAX_NAME: usize = 32;
 
 /// Validate manifest text into a [`Manifest`], or every problem found.
 pub fn validate(src: &str) -> Result<Manifest, Vec<Diagnostic>> {
+    if let Some(d) = unprintable(src) {
+        return Err(vec![d]);
+    }
     let docs = match yaml::parse(src) {
         Ok(docs) => docs,
         Err(err) => {
@@ -53,6 +56,35 @@ pub fn validate(src: &str) -> Result<Manifest, Vec<Diagnostic>> {
         Some(m) if v.diags.is_empty() => Ok(m),
         _ => Err(v.diags),
     }
+}
+
+/// YAML allows no control characters but tab and line breaks; the parser stops
+/// silently at a NUL, which would hide whatever follows it.
+fn unprintable(src: &str) -> Option<Diagnostic> {
+    let (line, text) = src
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.chars().any(is_unprintable))?;
+    let col = text.chars().position(is_unprintable)? + 1;
+    let c = text.chars().nth(col - 1)?;
+    Some(
+        Diagnostic::at(
+            Pos {
+                line: line + 1,
+                col,
+            },
+            1,
+            format!(
+                "the manifest holds a control character (U+{:04X})",
+                u32::from(c)
+            ),
+        )
+        .hint("YAML allows no control characters but tabs and line breaks; remove it"),
+    )
+}
+
+fn is_unprintable(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\r' | '\n' | '\u{85}')
 }
 
 #[derive(Default)]
@@ -839,6 +871,20 @@ mod tests {
                 "10:11 path `.dbps/x` is inside `.dbps/`, where dbps keeps credentials"
             ]
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_before_parsing() {
+        // yaml-rust2 stops at a NUL without a word, hiding what follows.
+        assert_eq!(
+            errors("project: p\nservices: {}\0\nservices: {a: 1}\n"),
+            vec!["2:13 the manifest holds a control character (U+0000)"]
+        );
+        assert_eq!(
+            errors("project: p\u{1b}[2J\n"),
+            vec!["1:11 the manifest holds a control character (U+001B)"]
+        );
+        assert!(validate("project: p\r\nservices:\t{}\r\n").is_ok());
     }
 
     #[test]
