@@ -1,8 +1,11 @@
 //! `dbps new service NAME --db ENGINE`: render a service, add it to the manifest.
 //!
-//! Order matters: every check and the whole rendering happen in memory first; then
-//! the service directory is written atomically; then the manifest. If the manifest
-//! cannot be written, the new directory is removed again.
+//! Order matters: under the project lock, the manifest is read afresh, and every
+//! check and the whole rendering happen in memory first; then the service
+//! directory is written atomically; then the manifest. If the manifest cannot be
+//! written, the new directory is removed again. Both targets are checked after
+//! resolving symbolic links ([`crate::fs::Inside`]): nothing outside the project
+//! is ever written or replaced.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +14,7 @@ use anyhow::Context;
 use crate::cli::NewServiceArgs;
 use crate::engine::Engine;
 use crate::exit::{Exit, UsageError};
+use crate::fs::Inside;
 use crate::manifest::edit::{self, NewService};
 use crate::manifest::{self, Manifest};
 use crate::scaffold::{self, ServiceTemplate};
@@ -37,20 +41,23 @@ pub fn run(args: &NewServiceArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         ))
     })?;
     let project = super::load_project(file)?;
-    if project.manifest.service(&args.name).is_some() {
-        return Err(UsageError::new(format!(
-            "service `{}` is already in `{}`",
-            args.name,
-            manifest::display_path(&project.manifest_path)
-        ))
-        .into());
+    // Everything from reading the manifest to writing it back happens under the
+    // project lock, so concurrent runs never lose an entry or orphan a directory.
+    let _lock = (!args.dry_run)
+        .then(|| crate::state::lock(&project.root))
+        .transpose()?;
+    let display = manifest::display_path(&project.manifest_path);
+    let source = manifest::read_source(&project.manifest_path)?;
+    let current = Manifest::parse(&source, &display)?;
+    if current.service(&args.name).is_some() {
+        return Err(
+            UsageError::new(format!("service `{}` is already in `{display}`", args.name)).into(),
+        );
     }
     let rel_path = args
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("services").join(&args.name));
-    let source = std::fs::read_to_string(&project.manifest_path)
-        .with_context(|| format!("reading `{}`", project.manifest_path.display()))?;
     let edited = edit::add_service(
         &source,
         &NewService {
@@ -62,7 +69,6 @@ pub fn run(args: &NewServiceArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     .map_err(|e| UsageError::new(e.to_string()))?;
     // Re-validate the edited manifest: this checks the name (DNS-safe), the path
     // (inside the project, not another service's) and everything else, located.
-    let display = manifest::display_path(&project.manifest_path);
     let updated = Manifest::parse(&edited, &display).context(format!(
         "adding service `{}` would make the manifest invalid",
         args.name
@@ -74,7 +80,17 @@ pub fn run(args: &NewServiceArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         name: &args.name,
         engine,
     })?;
-    let dest = project.root.join(&service.path);
+    // Both targets are checked after resolving links: the service directory (which
+    // `--force` replaces) and the manifest must lie inside the project, and neither
+    // may itself be a link.
+    let inside = Inside::new(&project.root)
+        .with_context(|| format!("resolving `{}`", project.root.display()))?;
+    let dest = inside.dir(&service.path)?;
+    let manifest_file = project
+        .manifest_path
+        .file_name()
+        .map_or_else(|| PathBuf::from(manifest::FILE_NAME), PathBuf::from);
+    let manifest_target = inside.file(&manifest_file)?;
     if args.dry_run {
         println!(
             "would create service `{}` ({}) in {}:",
@@ -94,7 +110,7 @@ pub fn run(args: &NewServiceArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
             other => anyhow::Error::new(other),
         })
         .with_context(|| format!("creating service `{}`", args.name))?;
-    if let Err(err) = crate::fs::atomic_write(&project.manifest_path, edited.as_bytes(), None) {
+    if let Err(err) = crate::fs::atomic_write(&manifest_target, edited.as_bytes(), None) {
         if !args.force {
             let _ = std::fs::remove_dir_all(&dest);
         }
