@@ -85,11 +85,12 @@ pub struct Walked {
     pub test_files: usize,
 }
 
-/// `path` relative to `root`, `/`-separated.
+/// `path` relative to `root`, `/`-separated; invalid UTF-8 bytes are kept as
+/// `\xNN`, so two directories that differ only there stay two services.
 pub fn rel_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     rel.components()
-        .map(|c| c.as_os_str().to_string_lossy())
+        .map(|c| crate::fs::lossless(c.as_os_str()))
         .collect::<Vec<_>>()
         .join("/")
 }
