@@ -80,6 +80,12 @@ impl Run {
         self
     }
 
+    /// Give up (the run then fails) after `limit`: for inputs that could hang.
+    pub fn timeout(mut self, limit: std::time::Duration) -> Run {
+        self.cmd.timeout(limit);
+        self
+    }
+
     /// Run and capture.
     pub fn run(mut self) -> Ran {
         let out: Output = self.cmd.output().expect("running dbps");
