@@ -94,6 +94,27 @@ pub struct DbContext<'a> {
     pub extensions: &'a [String],
 }
 
+impl DbContext<'_> {
+    /// `user:password` percent-encoded for a URL's user-info part.
+    pub fn userinfo(&self) -> String {
+        format!("{}:{}", url_encode(self.user), url_encode(self.password))
+    }
+}
+
+/// Percent-encode everything but RFC 3986's unreserved characters, so a value
+/// holding `@`, `:`, `/`, `%`, `#` or `?` stays one component of a URL.
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// An environment variable for a container or exec; `secret` values are never
 /// hashed into labels or shown (not even by `Debug`).
 #[derive(Clone, PartialEq, Eq)]
@@ -255,6 +276,33 @@ pub fn major_version(version: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression (issue 11): connection URLs were not percent-encoded, so a
+    /// password holding `@`, `:` or `/` broke every engine's URL.
+    #[test]
+    fn urls_percent_encode_user_and_password() {
+        let ctx = DbContext {
+            database: "orders",
+            user: "orders",
+            password: "p@ss:w/rd%?#[]",
+            admin_user: "root",
+            admin_password: "unused-unused-unused",
+            version: "1",
+            extensions: &[],
+        };
+        for name in Engine::names() {
+            let url = Engine::parse(name)
+                .unwrap()
+                .spec()
+                .url(&ctx, "127.0.0.1", 1234);
+            assert!(
+                url.contains("://orders:p%40ss%3Aw%2Frd%25%3F%23%5B%5D@127.0.0.1:1234"),
+                "{name}: {url}"
+            );
+            assert_eq!(url.matches('@').count(), 1, "{url}");
+        }
+        assert_eq!(url_encode("Az09-._~"), "Az09-._~");
+    }
 
     #[test]
     fn engines_parse_by_name_and_alias() {

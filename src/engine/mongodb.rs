@@ -95,9 +95,10 @@ impl EngineSpec for MongoDb {
     }
 
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
+        let db = super::url_encode(ctx.database);
         format!(
-            "mongodb://{}:{}@{host}:{port}/{}?authSource={}",
-            ctx.user, ctx.password, ctx.database, ctx.database
+            "mongodb://{}@{host}:{port}/{db}?authSource={db}",
+            ctx.userinfo()
         )
     }
 }

@@ -135,8 +135,9 @@ impl EngineSpec for MySqlFamily {
 
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
         format!(
-            "mysql://{}:{}@{host}:{port}/{}",
-            ctx.user, ctx.password, ctx.database
+            "mysql://{}@{host}:{port}/{}",
+            ctx.userinfo(),
+            super::url_encode(ctx.database)
         )
     }
 }

@@ -110,8 +110,9 @@ impl EngineSpec for Postgres {
 
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
         format!(
-            "postgres://{}:{}@{host}:{port}/{}",
-            ctx.user, ctx.password, ctx.database
+            "postgres://{}@{host}:{port}/{}",
+            ctx.userinfo(),
+            super::url_encode(ctx.database)
         )
     }
 }

@@ -102,7 +102,7 @@ impl EngineSpec for Redis {
     }
 
     fn url(&self, ctx: &DbContext, host: &str, port: u16) -> String {
-        format!("redis://{}:{}@{host}:{port}/0", ctx.user, ctx.password)
+        format!("redis://{}@{host}:{port}/0", ctx.userinfo())
     }
 }
 
