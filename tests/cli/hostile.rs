@@ -168,10 +168,7 @@ fn alias_bomb() -> String {
     );
     for i in 1..10 {
         let prev = format!("*a{}", i - 1);
-        s.push_str(&format!(
-            "a{i}: &a{i} [{}]\n",
-            [prev.as_str(); 9].join(",")
-        ));
+        s.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 9].join(",")));
     }
     s.push_str("services: *a9\n");
     s
