@@ -1,0 +1,6 @@
+//! Fuzz target `spring`: see `fuzz/targets.rs`.
+#![no_main]
+
+include!("../targets.rs");
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| run("spring", data));
