@@ -156,6 +156,10 @@ mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
     #[test]
     fn credentials_are_created_once_and_reused() {
         let root = tempfile::tempdir().unwrap();
@@ -166,23 +170,10 @@ mod tests {
         let again = store.load_or_create("users", "users", engine).unwrap();
         assert_eq!(first, again);
         let file = root.path().join(".dbps/credentials/users.json");
-        assert_eq!(
-            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(mode(&file), 0o600);
         let dir = root.path().join(".dbps");
-        assert_eq!(
-            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
-            0o700
-        );
-        assert_eq!(
-            std::fs::metadata(dir.join("credentials"))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o700
-        );
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("credentials")), 0o700);
     }
 
     #[test]
@@ -192,22 +183,12 @@ mod tests {
         let engine = Engine::parse("redis").unwrap();
         store.load_or_create("cache", "cache", engine).unwrap();
         let file = root.path().join(".dbps/credentials/cache.json");
-        for (p, mode) in [(root.path().join(".dbps"), 0o755), (file.clone(), 0o644)] {
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        for (p, loose) in [(root.path().join(".dbps"), 0o755), (file.clone(), 0o644)] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(loose)).unwrap();
         }
         assert!(store.load("cache").unwrap().is_some());
-        assert_eq!(
-            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        assert_eq!(
-            std::fs::metadata(root.path().join(".dbps"))
-                .unwrap()
-                .permissions()
-                .mode()
-                & 0o777,
-            0o700
-        );
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(mode(&root.path().join(".dbps")), 0o700);
     }
 
     #[test]
