@@ -86,7 +86,7 @@ fn seed_for(path: &Path) -> Option<&'static str> {
         (n, _) if n.starts_with("appsettings") => "appsettings",
         (n, _) if n == ".env" || n.ends_with(".env") => "envfile",
         (_, "yaml" | "yml") if path.components().any(|c| c.as_os_str() == "invalid") => "manifest",
-        (n, _) if n == "dbps.yaml" => "manifest",
+        ("dbps.yaml", _) => "manifest",
         (_, "yaml" | "yml") => "kubernetes",
         (_, "go" | "py" | "java" | "ts" | "js" | "rs" | "cs" | "sql" | "kt") => "source",
         _ => return None,
