@@ -3,8 +3,19 @@
 //! Compose files and Kubernetes manifests use anchors, aliases, `<<` merge keys and
 //! multi-document streams, and every piece of evidence must point at a line. This
 //! module turns yaml-rust2 parser events into [`Yaml`] nodes that keep their 1-based
-//! line, resolve aliases by copy, and apply merge keys. It never panics: malformed
-//! input becomes an `Err` with the parser's message, which callers report as a note.
+//! line, resolve aliases by copy, and apply merge keys.
+//!
+//! **Whatever the deployment tools accept is read.** docker compose and kubectl parse
+//! with libyaml descendants (PyYAML, go-yaml), which accept forms that YAML 1.2 and so
+//! yaml-rust2 reject, and real repositories rely on them. Text the strict parser
+//! rejects gets a second try after [`relax`] has rewritten those forms, line numbers
+//! intact. The corpus test (`scripts/yaml-corpus.sh`) holds both to PyYAML's verdicts.
+//!
+//! Hostile input is bounded: nesting depth, and the nodes alias expansion may copy
+//! ("billion laughs"). Hitting a bound, like text that neither try parses, is an `Err`
+//! with a message that callers report; it never panics.
+
+mod relax;
 
 use std::collections::HashMap;
 
@@ -83,8 +94,30 @@ impl Yaml {
     }
 }
 
-/// Parse every document of a YAML stream.
+/// Parse every document of a YAML stream: as YAML 1.2, else as libyaml reads it.
 pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, String> {
+    match parse_strict(text) {
+        Err(Failure::Syntax(e)) => match relax::relax(text) {
+            Some(relaxed) => parse_strict(&relaxed).map_err(|relaxed_err| match relaxed_err {
+                Failure::Limit(limit) => limit,
+                // The message about the text as written, not as rewritten.
+                Failure::Syntax(_) => e,
+            }),
+            None => Err(e),
+        },
+        Err(Failure::Limit(e)) => Err(e),
+        Ok(docs) => Ok(docs),
+    }
+}
+
+/// Why a parse failed: the text's syntax (the relaxed text may still parse), or one of
+/// this module's bounds (final).
+enum Failure {
+    Syntax(String),
+    Limit(String),
+}
+
+fn parse_strict(text: &str) -> Result<Vec<Yaml>, Failure> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
     // Pull events one by one: yaml-rust2's `load` recurses once per nesting level, so
@@ -96,10 +129,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Yaml>, String> {
             Ok((event, mark)) => {
                 builder.on_event(event, mark);
                 if let Some(err) = builder.error {
-                    return Err(err);
+                    return Err(Failure::Limit(err));
                 }
             }
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(Failure::Syntax(e.to_string())),
         }
     }
     builder.docs.retain(|d| d.value != Value::Null);
@@ -244,7 +277,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::SequenceStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
-                    self.error = Some("YAML nested too deeply".into());
+                    self.error = Some(format!("YAML nested too deeply (over {MAX_DEPTH} levels)"));
                     return;
                 }
                 self.stack.push(Frame::Seq {
@@ -255,7 +288,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
-                    self.error = Some("YAML nested too deeply".into());
+                    self.error = Some(format!("YAML nested too deeply (over {MAX_DEPTH} levels)"));
                     return;
                 }
                 self.stack.push(Frame::Map {
@@ -361,5 +394,202 @@ mod tests {
         assert_eq!(doc.get("a").unwrap().value, Value::Null);
         assert_eq!(doc.str_at("b"), Some("null"));
         assert_eq!(doc.get("c").unwrap().value, Value::Null);
+    }
+
+    /// The scalar at `path` in the first document, and its line.
+    fn at(text: &str, path: &[&str]) -> Option<(String, u32)> {
+        let doc = parse(text).ok()?;
+        let node = doc.path(path)?;
+        Some((node.as_str()?.to_string(), node.line))
+    }
+
+    #[test]
+    fn what_docker_compose_accepts_parses() {
+        // Regression (issue 9, shape 8): each of these made a whole compose file a note.
+        // PyYAML and go-yaml accept them; YAML 1.2 (yaml-rust2) does not.
+        let env = ["services", "web", "environment"];
+        let flow_same_indent = "services:\n  web:\n    environment: { A: \"1\",\n    B: \"2\" }\n";
+        assert_eq!(
+            at(flow_same_indent, &[&env[..], &["B"]].concat()),
+            Some(("2".into(), 4))
+        );
+        let flow_left = "services:\n  web:\n    environment: { A: \"1\",\nB: \"2\" }\n";
+        assert_eq!(
+            at(flow_left, &[&env[..], &["B"]].concat()),
+            Some(("2".into(), 4))
+        );
+        let closing_left = "x:\n  env: {\n    A: 1\n}\n";
+        assert_eq!(at(closing_left, &["x", "env", "A"]), Some(("1".into(), 3)));
+        let seq = "services:\n  web:\n    ports: [ \"80:80\",\n    \"443:443\" ]\n";
+        let doc = parse(seq).unwrap();
+        let ports = doc
+            .path(&["services", "web", "ports"])
+            .unwrap()
+            .as_seq()
+            .unwrap();
+        assert_eq!((ports[1].as_str(), ports[1].line), (Some("443:443"), 4));
+        let cmd = ["services", "web", "command"];
+        for quoted in [
+            "services:\n  web:\n    command: \"run --a\n    --b\"\n",
+            "services:\n  web:\n    command: 'run --a\n--b'\n",
+        ] {
+            assert_eq!(
+                at(quoted, &cmd),
+                Some(("run --a --b".into(), 3)),
+                "{quoted}"
+            );
+        }
+        assert_eq!(at("a:\t1\nb:\t2\n", &["b"]), Some(("2".into(), 2)));
+        assert_eq!(at("a: \"x\n\ty\"\n", &["a"]), Some(("x y".into(), 1)));
+        let long_ports =
+            "services:\n  db:\n    ports:\n      - target: 5432\n        published: ${PG_PORT}\n";
+        let doc = parse(long_ports).unwrap();
+        let port = &doc
+            .path(&["services", "db", "ports"])
+            .unwrap()
+            .as_seq()
+            .unwrap()[0];
+        assert_eq!(
+            (port.str_at("published"), port.line),
+            (Some("${PG_PORT}"), 4)
+        );
+    }
+
+    #[test]
+    fn text_neither_reading_accepts_keeps_the_message_about_the_text_as_written() {
+        let err = parse("a: b: c\n").unwrap_err();
+        assert!(err.contains("line 1"), "{err}");
+        let err = parse("a: {x: 1,\nb: 2\nc: [").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(parse("a: [1, 2\nb: {").is_err());
+    }
+
+    /// A tree as `scripts/yaml-corpus.py` writes libyaml's: `{"s"|"seq"|"map", "l"}`,
+    /// mappings as `get` sees them (a later key wins), sorted by key.
+    fn view(node: &Yaml) -> serde_json::Value {
+        use serde_json::json;
+        match &node.value {
+            Value::Null => json!({ "l": node.line, "s": null }),
+            Value::Scalar(s) => json!({ "l": node.line, "s": s }),
+            Value::Seq(items) => json!({ "seq": items.iter().map(view).collect::<Vec<_>>() }),
+            Value::Map(entries) => effective(entries.iter().map(|(k, v)| (view(k), view(v)))),
+        }
+    }
+
+    fn effective(
+        entries: impl IntoIterator<Item = (serde_json::Value, serde_json::Value)>,
+    ) -> serde_json::Value {
+        let mut out: Vec<(serde_json::Value, serde_json::Value)> = Vec::new();
+        for (k, v) in entries {
+            let key = |k: &serde_json::Value| k.get("s").cloned().unwrap_or_else(|| k.clone());
+            match out
+                .iter_mut()
+                .find(|(existing, _)| key(existing) == key(&k))
+            {
+                Some(slot) => *slot = (k, v),
+                None => out.push((k, v)),
+            }
+        }
+        out.sort_by_key(|(k, _)| k.get("s").unwrap_or(k).to_string());
+        serde_json::json!({ "map": out.into_iter().map(|(k, v)| serde_json::json!([k, v])).collect::<Vec<_>>() })
+    }
+
+    /// libyaml's tree in the same form.
+    fn expected_view(tree: &serde_json::Value) -> serde_json::Value {
+        if let Some(items) = tree.get("seq").and_then(|s| s.as_array()) {
+            return serde_json::json!({ "seq": items.iter().map(expected_view).collect::<Vec<_>>() });
+        }
+        match tree.get("map").and_then(|m| m.as_array()) {
+            Some(entries) => effective(
+                entries
+                    .iter()
+                    .map(|pair| (expected_view(&pair[0]), expected_view(&pair[1]))),
+            ),
+            None => tree.clone(),
+        }
+    }
+
+    /// Drop our line wherever libyaml's tree has none (block scalars, empty nodes), and
+    /// compare block scalars without their final line breaks, as the corpus has them.
+    fn align_lines(ours: &mut serde_json::Value, expected: &serde_json::Value) {
+        if let Some(o) = ours.as_object_mut()
+            && expected.get("s").is_some()
+        {
+            if expected.get("l").is_none() {
+                o.remove("l");
+            }
+            if expected.get("b").is_some() {
+                let trimmed = o
+                    .get("s")
+                    .and_then(|s| s.as_str())
+                    .map(|s| s.trim_end_matches('\n').to_string());
+                o.insert("s".into(), trimmed.into());
+                o.insert("b".into(), true.into());
+            }
+        }
+        for field in ["seq", "map"] {
+            if let (Some(o), Some(e)) = (
+                ours.get_mut(field).and_then(|v| v.as_array_mut()),
+                expected.get(field).and_then(|v| v.as_array()),
+            ) {
+                for (o, e) in o.iter_mut().zip(e) {
+                    if field == "map" {
+                        align_lines(&mut o[0], &e[0]);
+                        align_lines(&mut o[1], &e[1]);
+                    } else {
+                        align_lines(o, e);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn conformance_corpus() {
+        // The corpus is built by scripts/yaml-corpus.sh (PyYAML, PyYAML's test data,
+        // yaml-rust2's spec examples); scripts/test.sh sets the variable.
+        let Ok(path) = std::env::var("DBPS_YAML_CORPUS") else {
+            eprintln!("*** skipped: DBPS_YAML_CORPUS is not set (scripts/test.sh builds it) ***");
+            return;
+        };
+        let text = std::fs::read_to_string(&path).expect("corpus");
+        let corpus: serde_json::Value = serde_json::from_str(&text).expect("corpus JSON");
+        let cases = corpus["cases"].as_array().expect("cases");
+        assert!(cases.len() > 300, "only {} cases in {path}", cases.len());
+        let mut failures = Vec::new();
+        let (mut parsed, mut compared) = (0, 0);
+        for case in cases {
+            let id = case["id"].as_str().unwrap_or("?");
+            let input = case["text"].as_str().unwrap_or_default();
+            let ours = parse_documents(input);
+            if case["must_parse"] == true {
+                match &ours {
+                    Ok(_) => parsed += 1,
+                    Err(e) => failures.push(format!("{id}: rejected: {e}")),
+                }
+            }
+            if let (Ok(docs), Some(expected)) = (&ours, case["libyaml"].as_array()) {
+                compared += 1;
+                let expected: Vec<_> = expected.iter().map(expected_view).collect();
+                let mut ours: Vec<_> = docs.iter().map(view).collect();
+                for (o, e) in ours.iter_mut().zip(&expected) {
+                    align_lines(o, e);
+                }
+                if ours != expected {
+                    failures.push(format!(
+                        "{id}: differs from libyaml\n  ours:    {}\n  libyaml: {}",
+                        serde_json::Value::from(ours),
+                        serde_json::Value::from(expected)
+                    ));
+                }
+            }
+        }
+        eprintln!("yaml corpus: {parsed} cases parsed, {compared} trees equal to libyaml's");
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 }

@@ -490,3 +490,83 @@ fn sarif_output_matches_the_sarif_2_1_0_schema() {
         5
     );
 }
+
+/// `RULE services datastore file:line…` per finding, sorted.
+fn located(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let services: Vec<&str> = f["services"]
+                .as_array()
+                .expect("services")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            let evidence: Vec<String> = f["evidence"]
+                .as_array()
+                .expect("evidence")
+                .iter()
+                .map(|e| format!("{}:{}", e["file"].as_str().unwrap_or("?"), e["line"]))
+                .collect();
+            format!(
+                "{} {} {} {}",
+                f["rule"].as_str().unwrap_or("?"),
+                services.join(","),
+                f["datastore"]["server"].as_str().unwrap_or("-"),
+                evidence.join(" ")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_large_compose_file_in_the_yaml_docker_accepts_is_read_whole() {
+    // Regression (issue 9, shape 8): one flow mapping continued at its key's own
+    // indentation made this 600-line compose file a note, and every finding in it was
+    // lost. It also continues flow mappings and sequences left of their key, quoted
+    // commands on the next line (and at column 0), and publishes a port through the
+    // long syntax with a `${VAR}`: PyYAML and go-yaml accept all of it.
+    let dir = fixture("lenient-yaml");
+    let (code, v) = json_of(&dir, &[]);
+    assert_eq!(v["notes"], serde_json::json!([]), "{v:#}");
+    assert_eq!(
+        located(&v),
+        [
+            "DBPS001 orders,shipping compose:orders-db docker-compose.yml:156 docker-compose.yml:186",
+            "DBPS004 catalog,reviews compose:catalog-db docker-compose.yml:91 docker-compose.yml:127",
+            "DBPS004 identity,payments compose:identity-db docker-compose.yml:219 docker-compose.yml:248",
+            "DBPS006 notifications compose:notifications-mongo docker-compose.yml:306",
+            "DBPS006 payments compose:identity-db docker-compose.yml:219",
+            "DBPS007  compose:catalog-db docker-compose.yml:469",
+        ],
+        "{v:#}"
+    );
+    assert_eq!(code, 1);
+    let services: Vec<&str> = v["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    for app in [
+        "admin",
+        "cart",
+        "catalog",
+        "identity",
+        "inventory",
+        "notifications",
+        "orders",
+        "payments",
+        "recommendations",
+        "reviews",
+        "search",
+        "shipping",
+        "web",
+    ] {
+        assert!(services.contains(&app), "{app} missing: {services:?}");
+    }
+}
