@@ -1,111 +1,80 @@
 #!/usr/bin/env bash
-# Benchmark `dbps doctor --path` against ripgrep on a synthetic monorepo.
+# Benchmark `dbps doctor --path` against ripgrep on real-shaped trees, and check that
+# no file costs more than linear time. A benchmark, not a test: run it on a quiet
+# machine and put its table in the README.
 #
-# Generates ~50,000 files (40 services in six languages, compose file, .env files,
-# migrations, docs, binary assets, a gitignored node_modules) in a temporary
-# directory, then times `dbps doctor --path DIR --format json` and
-# `rg -l <connection-string patterns> DIR` and prints the medians.
+# Trees (scripts/bench-doctor-trees.py): the doctor's fixture repositories; a 40-service
+# monorepo of ~50,000 files; a web shop committing vendored libraries, minified bundles
+# and a generated client; a product full of non-ASCII text (sources, YAML locales,
+# message bundles). Each: `dbps doctor --path TREE --format json --no-docker` against
+# `rg -l` searching the same tree for connection-string patterns. Target: doctor at
+# most 1.5 times rg on every tree.
 #
-# Usage: scripts/bench-doctor.sh [RUNS]   (default 10; needs a release build and rg;
-#        uses hyperfine when installed)
+# Checks on one JavaScript file (medians, minus a run on an empty tree):
+#   multi-byte: 1 MB with multi-byte characters at random places costs at most 1.5
+#               times the same 1 MB in ASCII (a Unicode `\b` made it 16 times);
+#   linearity:  4 MB with multi-byte characters costs at most 5 times 1 MB (4 ± 25 %).
+#
+# Usage: scripts/bench-doctor.sh [RUNS]   (default 10; needs a release build; installs
+#        ripgrep and hyperfine with apt-get when missing). Exits 1 when a target or a
+#        check is missed.
 set -euo pipefail
 
 RUNS="${1:-10}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DBPS="${DBPS:-$ROOT/target/release/dbps}"
 [[ -x "$DBPS" ]] || { echo "error: build first: cargo build --release" >&2; exit 2; }
-if ! command -v rg >/dev/null; then
-    echo "installing ripgrep with apt-get" >&2
-    { apt-get install -y -q ripgrep || { apt-get update -q && apt-get install -y -q ripgrep; }; } >/dev/null 2>&1 \
-        || { echo "error: rg not found and could not be installed (apt-get install ripgrep)" >&2; exit 2; }
-fi
+for tool in rg:ripgrep hyperfine:hyperfine; do
+  if ! command -v "${tool%%:*}" >/dev/null; then
+    echo "installing ${tool#*:} with apt-get" >&2
+    { apt-get install -y -q "${tool#*:}" || { apt-get update -q && apt-get install -y -q "${tool#*:}"; }; } >/dev/null 2>&1 \
+      || { echo "error: ${tool%%:*} not found and could not be installed (apt-get install ${tool#*:})" >&2; exit 2; }
+  fi
+done
 
 DIR="$(mktemp -d -t dbps-bench-XXXXXX)"
 trap 'rm -rf "$DIR"' EXIT
+python3 "$ROOT/scripts/bench-doctor-trees.py" "$DIR" "$ROOT/tests/fixtures/doctor"
 
-python3 - "$DIR" <<'PY'
-import os, sys, random
-root = sys.argv[1]
-random.seed(42)
-langs = [("go", "main_{i}.go"), ("py", "mod_{i}.py"), ("ts", "mod_{i}.ts"),
-         ("java", "Mod{i}.java"), ("rs", "mod_{i}.rs"), ("cs", "Mod{i}.cs")]
-body = {
- "go": 'package svc\n\nimport "os"\n\n// Handler {i} does things.\nfunc Handler{i}(x int) int {{\n\tif x > {i} {{\n\t\treturn x - 1\n\t}}\n\treturn x + {i}\n}}\n',
- "py": 'import os\n\n\ndef handler_{i}(x):\n    """Handle {i}."""\n    if x > {i}:\n        return x - 1\n    return x + {i}\n',
- "ts": 'export function handler{i}(x: number): number {{\n  // handle {i}\n  if (x > {i}) {{\n    return x - 1;\n  }}\n  return x + {i};\n}}\n',
- "java": 'package svc;\n\npublic class Mod{i} {{\n    /** Handle {i}. */\n    public int handle(int x) {{\n        return x > {i} ? x - 1 : x + {i};\n    }}\n}}\n',
- "rs": 'pub fn handler_{i}(x: i64) -> i64 {{\n    // handle {i}\n    if x > {i} {{ x - 1 }} else {{ x + {i} }}\n}}\n',
- "cs": 'namespace Svc;\n\npublic static class Mod{i}\n{{\n    public static int Handle(int x) => x > {i} ? x - 1 : x + {i};\n}}\n',
-}
-extra = {
- "go": '\nvar q{i} = `SELECT id, total FROM {t} WHERE id = $1`\nvar dsn{i} = os.Getenv("DATABASE_URL")\n',
- "py": '\nQ_{i} = "SELECT id FROM {t} WHERE id = %s"\nURL_{i} = os.environ.get("DATABASE_URL")\n',
- "ts": '\nconst q{i} = "SELECT id FROM {t} WHERE id = $1";\nconst url{i} = process.env.DATABASE_URL;\n',
- "java": '\nclass Q{i} {{ static final String Q = "SELECT id FROM {t} WHERE id = ?"; }}\n',
- "rs": '\npub const Q_{i}: &str = "SELECT id FROM {t} WHERE id = $1";\n',
- "cs": '\npublic static class Q{i} {{ public const string Q = "SELECT id FROM {t} WHERE id = @id"; }}\n',
-}
-compose = ["services:"]
-for s in range(40):
-    name = f"svc{s:02d}"
-    ext, pat = langs[s % len(langs)]
-    d = os.path.join(root, "services", name)
-    os.makedirs(os.path.join(d, "src"), exist_ok=True)
-    os.makedirs(os.path.join(d, "migrations"), exist_ok=True)
-    os.makedirs(os.path.join(d, "docs"), exist_ok=True)
-    os.makedirs(os.path.join(d, "assets"), exist_ok=True)
-    open(os.path.join(d, "Dockerfile"), "w").write("FROM scratch\n")
-    open(os.path.join(d, ".env"), "w").write(f"DATABASE_URL=postgres://{name}:pw{s}@{name}-db:5432/{name}\n")
-    for m in range(5):
-        open(os.path.join(d, "migrations", f"{m:04d}_init.sql"), "w").write(
-            f"-- migration {m}\nCREATE TABLE {name}_t{m} (\n  id bigserial PRIMARY KEY,\n  payload jsonb NOT NULL\n);\n")
-    for i in range(1000):
-        text = body[ext].format(i=i) * 3
-        if i % 20 == 0:
-            text += extra[ext].format(i=i, t=f"{name}_t{i % 5}")
-        if i % 250 == 0:
-            mark = "#" if ext == "py" else "//"
-            text += f'\n{mark} fallback: "postgres://{name}:pw@localhost:5432/{name}"\n'
-        open(os.path.join(d, "src", pat.format(i=i)), "w").write(text)
-    for i in range(200):
-        open(os.path.join(d, "docs", f"page{i}.md"), "w").write(f"# Page {i}\n\nSome prose about {name}.\n" * 20)
-    for i in range(44):
-        open(os.path.join(d, "assets", f"img{i}.png"), "wb").write(b"\x89PNG\r\n\x1a\n\0\0" + os.urandom(2048))
-    compose += [f"  {name}:", f"    build: ./services/{name}", f"    env_file: ./services/{name}/.env",
-                f"  {name}-db:", "    image: postgres:16"]
-open(os.path.join(root, "docker-compose.yml"), "w").write("\n".join(compose) + "\n")
-open(os.path.join(root, ".gitignore"), "w").write("node_modules/\n")
-nm = os.path.join(root, "node_modules", "pg", "lib")
-os.makedirs(nm, exist_ok=True)
-for i in range(500):
-    open(os.path.join(nm, f"f{i}.js"), "w").write('module.exports = "postgres://x@y/z";\n' * 50)
-PY
-
-FILES=$(find "$DIR" -type f -not -path '*/node_modules/*' | wc -l)
-echo "synthetic monorepo: $FILES files (plus 500 gitignored) in 40 services at $DIR"
 PATTERN='(postgres(ql)?|mysql|mariadb|mongodb(\+srv)?|rediss?|sqlserver)://|jdbc:[a-z]+:'
-DOCTOR_CMD="$DBPS doctor --path $DIR --format json --no-docker"
-RG_CMD="rg -l -e '$PATTERN' $DIR"
+doctor_cmd() { echo "$DBPS doctor --path $1 --format json --no-docker"; }
 
-# Sanity: doctor finds the 40 services and no sharing.
-$DOCTOR_CMD > "$DIR/.report.json" || true
-python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print('doctor: %d services, %d findings, %d files read' % (d['summary']['services'], len(d['findings']), d['summary']['files_read']))" "$DIR/.report.json"
-rm -f "$DIR/.report.json"
+# Median wall time in ms of each command given, by hyperfine.
+medians() {
+  hyperfine -N --warmup 2 --runs "$RUNS" --ignore-failure --export-json "$DIR/.h.json" "$@" >/dev/null 2>&1
+  python3 -c 'import json, sys; print(" ".join("%.1f" % (r["median"] * 1000) for r in json.load(open(sys.argv[1]))["results"]))' "$DIR/.h.json"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+within() { awk -v r="$1" -v max="$2" 'BEGIN { exit !(r <= max) }'; }
 
-if command -v hyperfine >/dev/null; then
-    hyperfine --warmup 2 --runs "$RUNS" --ignore-failure --export-json "$DIR/.h.json" \
-        -n doctor "$DOCTOR_CMD" -n rg "$RG_CMD" >/dev/null
-    python3 - "$DIR/.h.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-d, g = r["doctor"]["median"], r["rg"]["median"]
-print(f"median doctor: {d*1000:.0f} ms   median rg: {g*1000:.0f} ms   ratio: {d/g:.2f}x")
-PY
-else
-    median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-    time_ms() { local s e; s=$(date +%s%N); eval "$1" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-    for _ in 1 2; do time_ms "$DOCTOR_CMD" >/dev/null; time_ms "$RG_CMD" >/dev/null; done
-    D=$(for _ in $(seq "$RUNS"); do time_ms "$DOCTOR_CMD"; done | median)
-    G=$(for _ in $(seq "$RUNS"); do time_ms "$RG_CMD"; done | median)
-    echo "median doctor: ${D} ms   median rg: ${G} ms   ratio: $(awk -v d="$D" -v g="$G" 'BEGIN {printf "%.2f", d/g}')x"
-fi
+failed=0
+echo "| tree | files | doctor reads | left out (vendored/generated/minified) | doctor | rg -l | doctor / rg |"
+echo "|---|---|---|---|---|---|---|"
+for tree in fixtures monorepo vendored-web i18n; do
+  t="$DIR/$tree"
+  files=$(find "$t" -type f | wc -l)
+  summary=$($(doctor_cmd "$t") | python3 -c 'import json, sys; s = json.load(sys.stdin)["summary"]; k = s["skipped"]; print(s["files_read"], "%d/%d/%d" % (k["vendored"], k["generated"], k["minified"]))') || true
+  read -r d g <<<"$(medians "$(doctor_cmd "$t")" "rg -l -e '$PATTERN' $t")"
+  r=$(ratio "$d" "$g")
+  mark=""
+  within "$r" 1.5 || { mark=" (over 1.5)"; failed=1; }
+  echo "| $tree | $files | ${summary% *} | ${summary#* } | $d ms | $g ms | **$r**$mark |"
+done
+
+s="$DIR/single"
+read -r empty ascii mb1 mb4 <<<"$(medians "$(doctor_cmd "$s/empty")" "$(doctor_cmd "$s/ascii-1mb")" \
+  "$(doctor_cmd "$s/multibyte-1mb")" "$(doctor_cmd "$s/multibyte-4mb")")"
+net() { awk -v a="$1" -v b="$empty" 'BEGIN { d = a - b; printf "%.1f", (d < 0.1 ? 0.1 : d) }'; }
+multibyte=$(ratio "$(net "$mb1")" "$(net "$ascii")")
+linear=$(ratio "$(net "$mb4")" "$(net "$mb1")")
+echo
+echo "| one JavaScript file (net of an empty tree: $empty ms) | doctor | check |"
+echo "|---|---|---|"
+within "$multibyte" 1.5 && m="ok" || { m="FAILED"; failed=1; }
+within "$linear" 5 && l="ok" || { l="FAILED"; failed=1; }
+echo "| 1 MB ASCII | $(net "$ascii") ms | |"
+echo "| 1 MB, multi-byte characters at random places | $(net "$mb1") ms | ×$multibyte of ASCII (≤ 1.5): $m |"
+echo "| 4 MB, multi-byte characters at random places | $(net "$mb4") ms | ×$linear of 1 MB (≤ 5): $l |"
+echo
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d); medians of $RUNS runs"
+exit "$failed"

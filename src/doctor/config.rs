@@ -35,7 +35,8 @@ enum Role {
     Schema,
 }
 
-const DB_WORDS: &[&str] = &[
+/// Words that make a key name database configuration (`DB_HOST`, `spring.datasource.url`).
+pub const DB_WORDS: &[&str] = &[
     "db",
     "database",
     "datasource",

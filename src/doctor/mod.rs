@@ -77,6 +77,7 @@ pub fn audit(opts: &Options) -> Report {
             .collect(),
         files_read: walked.files_read,
         test_files: walked.test_files,
+        skipped: walked.skipped,
         elapsed_ms: started.elapsed().as_millis(),
     }
 }

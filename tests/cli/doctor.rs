@@ -570,3 +570,58 @@ fn a_large_compose_file_in_the_yaml_docker_accepts_is_read_whole() {
         assert!(services.contains(&app), "{app} missing: {services:?}");
     }
 }
+
+#[test]
+fn vendored_generated_and_minified_code_is_left_out_and_listed() {
+    // Issue 9 (speed): third-party and minified code was read like the project's own;
+    // its example URLs are not the project's evidence either.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    let url = "const url = 'postgres://app:pw@db:5432/shared';\n";
+    write(
+        ".gitattributes",
+        "static/lib/** linguist-vendored\napi/gen/** linguist-generated\nstatic/lib/own.js -linguist-vendored\n",
+    );
+    write("package.json", "{}\n");
+    write("static/lib/chart.js", url);
+    write("static/lib/own.js", url);
+    write("api/gen/client.ts", url);
+    write("node_modules/pg/index.js", url);
+    write("build/server.js", url);
+    write("static/jquery.min.js", url);
+    write(
+        "static/app.3f2a.js",
+        &format!("{}{url}", "x".repeat(70_000)),
+    );
+    let (_, v) = json_of(root, &[]);
+    assert_eq!(
+        v["skipped"],
+        serde_json::json!([
+            { "path": "api/gen/client.ts", "reason": "generated" },
+            { "path": "build/", "reason": "generated" },
+            { "path": "node_modules/", "reason": "vendored" },
+            { "path": "static/app.3f2a.js", "reason": "minified" },
+            { "path": "static/jquery.min.js", "reason": "minified" },
+            { "path": "static/lib/chart.js", "reason": "vendored" },
+        ]),
+        "{v:#}"
+    );
+    assert_eq!(
+        v["summary"]["skipped"],
+        serde_json::json!({ "vendored": 2, "generated": 2, "minified": 2 })
+    );
+    // The project's own file (taken back from `linguist-vendored`) is read.
+    assert_eq!(v["summary"]["files_read"], 2, "{v:#}");
+    let (_, stdout, _) = doctor(&["--path", &root.to_string_lossy()]);
+    assert!(
+        stdout.contains(
+            "left out: 2 vendored (node_modules/, static/lib/chart.js), 2 generated (api/gen/client.ts, build/), 2 minified (static/app.3f2a.js, static/jquery.min.js)"
+        ),
+        "{stdout}"
+    );
+}

@@ -17,21 +17,21 @@ use crate::doctor::sql;
 
 static PREFILTER: LazyLock<regex::bytes::Regex> = LazyLock::new(|| {
     regex::bytes::Regex::new(
-        r"(?i)://|jdbc:|getenv|env::var|process\.env|environ|getenvironmentvariable|getconnectionstring|configuration\[|@value|database=|initial catalog=|select|insert|update|delete|create|alter|truncate|merge|collection|@table|@document|\.env\b",
+        r"(?i-u)://|jdbc:|getenv|env::var|process\.env|environ|getenvironmentvariable|getconnectionstring|configuration\[|@value|database=|initial catalog=|select|insert|update|delete|create|alter|truncate|merge|collection|@table|@document|\.env\b",
     )
     .unwrap_or_else(|_| unreachable!("static regex"))
 });
 
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:jdbc:[a-z0-9]+(?::[a-z0-9]+)*:(?:@|//)|r2dbc:(?:pool:)?[a-z]+://|(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|sqlserver|mssql|cockroachdb)(?:\+[a-z0-9]+)?://)[^\s\x22'`<>\\]*",
+        r"(?i-u:\b(?:jdbc:[a-z0-9]+(?::[a-z0-9]+)*:(?:@|//)|r2dbc:(?:pool:)?[a-z]+://|(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|sqlserver|mssql|cockroachdb)(?:\+[a-z0-9]+)?://))[^\s\x22'`<>\\]*",
     )
     .unwrap_or_else(|_| unreachable!("static regex"))
 });
 
 static ENV_READ: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"(?:\b(?:std::)?env::var(?:_os)?|\bdotenvy?::var|\bos\.(?:Getenv|LookupEnv)|\bSystem\.getenv|\bGetEnvironmentVariable|\bos\.getenv|\bos\.environ\.get|\benviron\.get|\bgetenv|\benv)\s*\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"#,
+        r#"(?-u)(?:\b(?:std::)?env::var(?:_os)?|\bdotenvy?::var|\bos\.(?:Getenv|LookupEnv)|\bSystem\.getenv|\bGetEnvironmentVariable|\bos\.getenv|\bos\.environ\.get|\benviron\.get|\bgetenv|\benv)\s*\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"#,
         r#"|\bos\.environ\s*\[\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"#,
         r#"|\bprocess\.env\.([A-Za-z_][A-Za-z0-9_]*)"#,
         r#"|\bprocess\.env\s*\[\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]"#,

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::Report;
 use crate::doctor::rules::Finding;
+use crate::doctor::walk::skip::Reason;
 
 /// The JSON Schema of this output.
 pub const SCHEMA: &str = include_str!("doctor-report.schema.json");
@@ -54,10 +55,16 @@ pub fn render(report: &Report, deny_warnings: bool) -> String {
             "services": report.services.len(),
             "files_read": report.files_read,
             "test_files_skipped": report.test_files,
+            "skipped": {
+                "vendored": report.skipped(Reason::Vendored),
+                "generated": report.skipped(Reason::Generated),
+                "minified": report.skipped(Reason::Minified),
+            },
             "failed": report.fails(deny_warnings),
         },
         "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),
         "notes": report.notes.iter().map(|n| json!({ "file": n.file, "message": n.message })).collect::<Vec<_>>(),
+        "skipped": report.skipped.iter().map(|s| json!({ "path": s.path, "reason": s.reason.name() })).collect::<Vec<_>>(),
         "services": report.services.iter().map(|s| json!({
             "name": s.name,
             "origins": s.origins,

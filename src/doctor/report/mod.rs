@@ -8,6 +8,7 @@ pub mod text;
 
 use super::rules::{Finding, Severity};
 use super::walk::Note;
+use super::walk::skip::{Reason, Skipped};
 
 /// A service as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,8 @@ pub struct Report {
     pub files_read: usize,
     /// Test, fixture and documentation files left out of the evidence.
     pub test_files: usize,
+    /// Vendored, generated and minified code left out, with the reason.
+    pub skipped: Vec<Skipped>,
     /// Wall time of the audit.
     pub elapsed_ms: u128,
 }
@@ -68,6 +71,11 @@ impl Report {
             }
         }
         c
+    }
+
+    /// How many directories and files were left out for `reason`.
+    pub fn skipped(&self, reason: Reason) -> usize {
+        self.skipped.iter().filter(|s| s.reason == reason).count()
     }
 
     /// Whether the run fails: any unwaived error, or warning with `deny_warnings`.

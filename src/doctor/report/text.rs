@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::{Report, plural};
 use crate::doctor::rules::Severity;
+use crate::doctor::walk::skip::Reason;
 use crate::ui::{Style, paint};
 
 /// Render the report.
@@ -61,6 +62,9 @@ pub fn render(report: &Report, color: bool) -> String {
     if !report.notes.is_empty() {
         out.push('\n');
     }
+    if let Some(line) = left_out(report) {
+        let _ = writeln!(out, "{line}");
+    }
     let c = report.counts();
     let summary = if report.findings.is_empty() {
         paint("no shared databases found", Style::Good, color)
@@ -93,4 +97,26 @@ pub fn render(report: &Report, color: bool) -> String {
         report.elapsed_ms
     );
     out
+}
+
+/// `left out: 2 vendored (node_modules/, public/vendor/), 1 minified (app.min.js)`:
+/// what was not read on purpose, a few paths each.
+fn left_out(report: &Report) -> Option<String> {
+    let parts: Vec<String> = [Reason::Vendored, Reason::Generated, Reason::Minified]
+        .into_iter()
+        .filter_map(|reason| {
+            let paths: Vec<&str> = report
+                .skipped
+                .iter()
+                .filter(|s| s.reason == reason)
+                .map(|s| s.path.as_str())
+                .collect();
+            let more = if paths.len() > 3 { ", …" } else { "" };
+            (!paths.is_empty()).then(|| {
+                let shown = paths.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+                format!("{} {reason} ({shown}{more})", paths.len())
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| format!("left out: {}", parts.join(", ")))
 }
