@@ -2,16 +2,23 @@
 //! directory with `--path`), load waivers, optionally ask Docker for the project's real
 //! published ports, run [`crate::doctor::audit`], print the chosen format, and turn the
 //! findings into an exit code.
+//!
+//! Under `--path` the audited tree is untrusted: its `dbps.yaml` and
+//! `.dbps-doctor.yaml` are read only when they are regular files inside it, at most
+//! [`safe::MAX_FILE`] bytes, without blocking; otherwise the run stops with exit 2 and
+//! a message that quotes nothing of them.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::{DenyLevel, DoctorArgs, DoctorFormat};
+use crate::doctor::walk::safe;
 use crate::doctor::{self, ManifestInfo, ManifestService, Waiver, model, report, waiver};
 use crate::exit::{Exit, UsageError};
 use crate::manifest::{self, Manifest};
 
 /// Run the audit and print the report.
 pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
+    let mut manifest_text = None;
     let (root, manifest_path, manifest) = match &args.path {
         Some(dir) => {
             if !dir.is_dir() {
@@ -26,14 +33,20 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
                 .map_err(|e| UsageError::new(format!("cannot resolve `{}`: {e}", dir.display())))?;
             // A manifest in the audited directory adds its services; an invalid one is
             // the user's input error, as in project mode.
-            let candidate = file
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| root.join(manifest::FILE_NAME));
-            if candidate.is_file() {
-                let m = Manifest::load(&candidate)?;
-                (root, Some(candidate), Some(m))
-            } else {
-                (root, None, None)
+            let (found, text) = match file {
+                Some(path) => (Some(path.to_path_buf()), Some(read_input(path)?)),
+                None => match tree_file(&root, manifest::FILE_NAME)? {
+                    Some(text) => (Some(root.join(manifest::FILE_NAME)), Some(text)),
+                    None => (None, None),
+                },
+            };
+            match (found, text) {
+                (Some(path), Some(text)) => {
+                    let m = Manifest::parse(&text, &manifest::display_path(&path))?;
+                    manifest_text = Some(text);
+                    (root, Some(path), Some(m))
+                }
+                _ => (root, None, None),
             }
         }
         None => {
@@ -48,7 +61,10 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     let mut waivers: Vec<Waiver> = Vec::new();
     let mut info = None;
     if let (Some(path), Some(m)) = (&manifest_path, &manifest) {
-        let text = read_input(path)?;
+        let text = match manifest_text.take() {
+            Some(text) => text,
+            None => read_input(path)?,
+        };
         let rel = rel_to(&root, path);
         waivers.extend(waiver::parse(&text, &rel, true).map_err(UsageError::new)?);
         let ports = if args.no_docker {
@@ -58,9 +74,7 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
         };
         info = Some(manifest_info(m, &text, &rel, &ports));
     }
-    let doctor_file = root.join(waiver::FILE_NAME);
-    if doctor_file.is_file() {
-        let text = read_input(&doctor_file)?;
+    if let Some(text) = tree_file(&root, waiver::FILE_NAME)? {
         waivers.extend(waiver::parse(&text, waiver::FILE_NAME, false).map_err(UsageError::new)?);
     }
     let report = doctor::audit(&doctor::Options {
@@ -83,11 +97,27 @@ pub fn run(args: &DoctorArgs, file: Option<&Path>) -> anyhow::Result<Exit> {
     })
 }
 
-/// Read a manifest or waiver file; one that cannot be read (or is not UTF-8) is the
-/// user's input error, exit 2 like an invalid one.
+/// Read a manifest or waiver file the user named; one that cannot be read (not a
+/// regular file, too large, not UTF-8) is the user's input error, exit 2 like an
+/// invalid one.
 fn read_input(path: &Path) -> Result<String, UsageError> {
-    std::fs::read_to_string(path)
+    let bytes = safe::read_capped(path)
+        .map_err(|e| UsageError::new(format!("`{}`: {e}", path.display())))?;
+    String::from_utf8(bytes)
         .map_err(|e| UsageError::new(format!("cannot read `{}`: {e}", path.display())))
+}
+
+/// The text of `name` at the audited root, `None` when there is none. One that is not
+/// a regular file inside the tree (a link out of it, a FIFO), too large or not UTF-8 is
+/// invalid input (exit 2), reported without a word of its content.
+fn tree_file(root: &Path, name: &str) -> Result<Option<String>, UsageError> {
+    let shown = root.join(name);
+    let bytes = safe::read_inside(root, name)
+        .map_err(|e| UsageError::new(format!("`{}`: {e}", shown.display())))?;
+    bytes
+        .map(String::from_utf8)
+        .transpose()
+        .map_err(|e| UsageError::new(format!("cannot read `{}`: {e}", shown.display())))
 }
 
 fn rel_to(root: &Path, path: &Path) -> String {

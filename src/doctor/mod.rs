@@ -52,11 +52,13 @@ pub fn audit(opts: &Options) -> Report {
     };
     let walked = walk::walk(&opts.root, threads);
     let g = graph::build(&opts.root, &walked.files, opts.manifest.as_ref());
-    let mut findings = rules::run_all(&g);
-    waiver::apply(&mut findings, &opts.waivers);
     let mut notes = walked.notes;
     notes.extend(g.notes.iter().cloned());
     notes.sort();
+    let mut findings = rules::run_all(&g);
+    findings.extend(rules::unaudited_file::check(&notes));
+    rules::sort(&mut findings);
+    waiver::apply(&mut findings, &opts.waivers);
     Report {
         findings,
         notes,

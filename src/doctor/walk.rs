@@ -9,6 +9,7 @@
 //! listed with the reason ([`skip`]). Nothing here knows about services or rules.
 
 mod prefilter;
+pub mod safe;
 pub mod skip;
 
 use std::path::{Path, PathBuf};
@@ -21,8 +22,7 @@ use super::lexer::Lang;
 use super::readers::{self, Kind, Parsed};
 use skip::{Attributes, Reason, Skipped};
 
-/// Files larger than this are skipped with a note (dumps, bundles).
-const MAX_FILE: u64 = 8 * 1024 * 1024;
+use safe::Target;
 
 /// One parsed file.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,29 @@ pub struct Note {
     pub file: String,
     /// Why.
     pub message: String,
+    /// Whether the file (or directory) could hold evidence the audit did not read:
+    /// then it is also a DBPS009 finding, so the audit never fails open.
+    pub unaudited: bool,
+}
+
+impl Note {
+    /// A note about a file or directory that could hold evidence and was not read.
+    pub fn unaudited(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Note {
+            file: file.into(),
+            message: message.into(),
+            unaudited: true,
+        }
+    }
+
+    /// A note about something that holds no evidence (a FIFO, a broken link).
+    pub fn info(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Note {
+            file: file.into(),
+            message: message.into(),
+            unaudited: false,
+        }
+    }
 }
 
 /// Everything the walk produced.
@@ -91,7 +114,7 @@ fn read_file(path: &Path, rel: &str, kind: Kind) -> Read {
     if kind == Kind::Marker {
         return Read::Parsed(Parsed::Marker);
     }
-    let bytes = match read_bytes(path) {
+    let bytes = match safe::read_capped(path).map(text_bytes) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => return Read::Binary,
         Err(e) => return Read::Failed(e),
@@ -113,55 +136,47 @@ fn read_file(path: &Path, rel: &str, kind: Kind) -> Read {
     }
 }
 
-/// A file's text, the way every reader wants it: at most [`MAX_FILE`] bytes, invalid
-/// UTF-8 replaced, a byte-order mark dropped (Visual Studio writes `appsettings.json`
-/// with one); `Ok(None)` when it is binary.
+/// A file's text, the way every reader wants it: a regular file of at most
+/// [`safe::MAX_FILE`] bytes, invalid UTF-8 replaced, a byte-order mark dropped (Visual
+/// Studio writes `appsettings.json` with one); `Ok(None)` when it is binary.
 pub fn read_text(path: &Path) -> Result<Option<String>, String> {
-    Ok(read_bytes(path)?.map(decode))
+    Ok(text_bytes(safe::read_capped(path)?).map(decode))
 }
 
-/// A file's bytes, at most [`MAX_FILE`], without a byte-order mark; `Ok(None)` when it
-/// is binary.
-fn read_bytes(path: &Path) -> Result<Option<Vec<u8>>, String> {
-    // Size first: a multi-gigabyte dump must not be read into memory to be skipped.
-    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    let too_large = || format!("skipped: larger than {} MiB", MAX_FILE / 1024 / 1024);
-    if size > MAX_FILE {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(&mut file, MAX_FILE + 1),
-        &mut bytes,
-    )
-    .map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE {
-        return Err(too_large());
-    }
-    if bytes[..bytes.len().min(1024)].contains(&0) {
-        return Ok(None);
+/// The text of `rel` under `root` when it is a regular file inside the tree (compose's
+/// `env_file` and secrets, which the walk may have left out); `None` otherwise.
+pub fn read_inside(root: &Path, rel: &str) -> Option<String> {
+    safe::read_inside(root, rel)
+        .ok()
+        .flatten()
+        .and_then(text_bytes)
+        .map(decode)
+}
+
+/// Bytes as text: without a byte-order mark, NUL bytes as spaces (a stray NUL in a
+/// comment does not make a text file binary); `None` when it is binary: NUL bytes make
+/// up more than an eighth of its first 8 KiB.
+fn text_bytes(mut bytes: Vec<u8>) -> Option<Vec<u8>> {
+    let head = &bytes[..bytes.len().min(8 * 1024)];
+    let nuls = head.iter().filter(|b| **b == 0).count();
+    if nuls > 0 && nuls * 8 > head.len() {
+        return None;
     }
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
-    Ok(Some(bytes))
+    if nuls > 0 || bytes.contains(&0) {
+        for b in bytes.iter_mut().filter(|b| **b == 0) {
+            *b = b' ';
+        }
+    }
+    Some(bytes)
 }
 
 /// Text from bytes: valid UTF-8 (nearly every file) without a copy, else with
 /// replacement characters.
 fn decode(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// Whether a symbolic link resolves to a regular file under `root` (never a device,
-/// a directory, or anything outside the audited tree).
-fn links_to_file_inside(link: &Path, root: &Path) -> bool {
-    let Ok(target) = std::fs::canonicalize(link) else {
-        return false;
-    };
-    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    target.starts_with(&root) && std::fs::metadata(&target).is_ok_and(|m| m.is_file())
 }
 
 /// A walker thread's results, handed over once when the thread's visitor is dropped.
@@ -176,8 +191,9 @@ struct Batch<'a> {
 #[derive(Default)]
 struct Sink {
     files: Mutex<Vec<FileOut>>,
-    notes: Mutex<Vec<Note>>,
     /// Shared with the directory filter, which runs outside any visitor.
+    notes: Arc<Mutex<Vec<Note>>>,
+    /// Shared with the directory filter.
     skipped: Arc<Mutex<Vec<Skipped>>>,
     read: AtomicUsize,
     tests: AtomicUsize,
@@ -200,35 +216,56 @@ impl Drop for Batch<'_> {
 /// What the audit knows before walking.
 struct Ctx {
     root: PathBuf,
+    /// The root with links resolved: what "inside the tree" is measured against.
+    canonical: PathBuf,
     attributes: Attributes,
 }
 
 /// Walk `root` in parallel.
 pub fn walk(root: &Path, threads: usize) -> Walked {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let ctx = Ctx {
         root: root.to_path_buf(),
-        attributes: read_attributes(root),
+        attributes: read_attributes(&canonical),
+        canonical,
     };
     let sink = Sink::default();
-    builder(root, threads, Arc::clone(&sink.skipped))
-        .build_parallel()
-        .run(|| {
-            let mut batch = Batch {
-                files: Vec::new(),
-                notes: Vec::new(),
-                skipped: Vec::new(),
-                sink: &sink,
-            };
-            let ctx = &ctx;
-            Box::new(move |entry| {
-                if let Ok(entry) = entry {
-                    visit(&entry, ctx, &mut batch);
-                }
-                WalkState::Continue
-            })
-        });
+    if let Some(why) = safe::bad_ignore_file(&ctx.canonical, &ctx.canonical) {
+        // The walker would read the root's ignore file first: nothing can be audited.
+        return Walked {
+            notes: vec![Note::unaudited(".", why)],
+            ..Walked::default()
+        };
+    }
+    builder(
+        &ctx,
+        threads,
+        Arc::clone(&sink.skipped),
+        Arc::clone(&sink.notes),
+    )
+    .build_parallel()
+    .run(|| {
+        let mut batch = Batch {
+            files: Vec::new(),
+            notes: Vec::new(),
+            skipped: Vec::new(),
+            sink: &sink,
+        };
+        let ctx = &ctx;
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => visit(&entry, ctx, &mut batch),
+                Err(err) => batch.notes.push(walk_error(&ctx.root, &err)),
+            }
+            WalkState::Continue
+        })
+    });
     let mut files = sink.files.into_inner().unwrap_or_default();
-    let mut notes = sink.notes.into_inner().unwrap_or_default();
+    let mut notes = sink
+        .notes
+        .lock()
+        .map(|mut n| std::mem::take(&mut *n))
+        .unwrap_or_default();
     let mut skipped = sink
         .skipped
         .lock()
@@ -248,15 +285,23 @@ pub fn walk(root: &Path, threads: usize) -> Walked {
 
 /// The walker: ignore files honoured, hidden files visited, links not followed, and
 /// dependency, build-output and tool directories pruned (the loud ones recorded).
-fn builder(root: &Path, threads: usize, skipped: Arc<Mutex<Vec<Skipped>>>) -> WalkBuilder {
-    let root_buf = root.to_path_buf();
-    let mut b = WalkBuilder::new(root);
+fn builder(
+    ctx: &Ctx,
+    threads: usize,
+    skipped: Arc<Mutex<Vec<Skipped>>>,
+    notes: Arc<Mutex<Vec<Note>>>,
+) -> WalkBuilder {
+    let (root_buf, canonical) = (ctx.root.clone(), ctx.canonical.clone());
+    let mut b = WalkBuilder::new(&ctx.root);
+    // Only the tree's own ignore files: nothing outside the audited tree is read (no
+    // parent directories, no global or per-clone excludes), which also makes the result
+    // the same on every machine.
     b.hidden(false)
         .git_ignore(true)
-        .git_global(true)
-        .git_exclude(true)
+        .git_global(false)
+        .git_exclude(false)
         .ignore(true)
-        .parents(true)
+        .parents(false)
         .require_git(false)
         .follow_links(false)
         .threads(threads)
@@ -265,6 +310,13 @@ fn builder(root: &Path, threads: usize, skipped: Arc<Mutex<Vec<Skipped>>>) -> Wa
                 return true;
             }
             let Some(why) = skip::pruned_dir(&e.file_name().to_string_lossy()) else {
+                // The walker reads a directory's ignore files before its entries.
+                if let Some(bad) = safe::bad_ignore_file(e.path(), &canonical) {
+                    if let Ok(mut n) = notes.lock() {
+                        n.push(Note::unaudited(rel_path(&root_buf, e.path()), bad));
+                    }
+                    return false;
+                }
                 return true;
             };
             if let (Some(reason), Ok(mut list)) = (why, skipped.lock()) {
@@ -280,22 +332,39 @@ fn builder(root: &Path, threads: usize, skipped: Arc<Mutex<Vec<Skipped>>>) -> Wa
 
 /// The root `.gitattributes`' linguist marks (none when it is missing or unreadable).
 fn read_attributes(root: &Path) -> Attributes {
-    match read_text(&root.join(".gitattributes")) {
-        Ok(Some(text)) => Attributes::parse(root, &text),
-        _ => Attributes::default(),
+    match read_inside(root, ".gitattributes") {
+        Some(text) => Attributes::parse(root, &text),
+        None => Attributes::default(),
     }
+}
+
+/// A directory the walker could not read (or another walk error) as a note.
+fn walk_error(root: &Path, err: &ignore::Error) -> Note {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Loop { child, .. } => Some(child),
+            _ => None,
+        }
+    }
+    fn cause(err: &ignore::Error) -> String {
+        match err {
+            ignore::Error::WithPath { err, .. }
+            | ignore::Error::WithDepth { err, .. }
+            | ignore::Error::WithLineNumber { err, .. } => cause(err),
+            other => other.to_string(),
+        }
+    }
+    let file = path_of(err).map_or_else(|| ".".to_string(), |p| rel_path(root, p));
+    Note::unaudited(file, format!("cannot read: {}", cause(err)))
 }
 
 /// One walked entry: read it, count it, skip it, or note why it could not be used.
 fn visit(entry: &ignore::DirEntry, ctx: &Ctx, batch: &mut Batch<'_>) {
-    let is_file = match entry.file_type() {
-        Some(t) if t.is_file() => true,
-        // A linked file (`orders/.env -> ../shared.env`) is read when it stays
-        // inside the audited tree; linked directories are never followed.
-        Some(t) if t.is_symlink() => links_to_file_inside(entry.path(), &ctx.root),
-        _ => false,
-    };
-    if !is_file {
+    if entry.file_type().is_none_or(|t| t.is_dir()) {
         return;
     }
     let name = entry.file_name().to_string_lossy();
@@ -306,6 +375,23 @@ fn visit(entry: &ignore::DirEntry, ctx: &Ctx, batch: &mut Batch<'_>) {
         .map(|p| p.to_string_lossy())
         .unwrap_or_default();
     let rel = rel_path(&ctx.root, entry.path());
+    // A linked file (`orders/.env -> ../shared.env`) is read when it stays inside the
+    // audited tree; linked directories are never followed; FIFOs are never opened.
+    let path = match safe::inspect(entry.path(), &ctx.canonical) {
+        Target::File(path) => path,
+        Target::Directory | Target::Missing => return,
+        other => {
+            if readers::classify(&name, &parent).is_some() && !readers::is_test_path(&rel) {
+                let message = safe::refusal(&other).unwrap_or_default();
+                batch.notes.push(match other {
+                    // The target could hold evidence, but is not the project's text.
+                    Target::Outside => Note::unaudited(rel, message),
+                    _ => Note::info(rel, message),
+                });
+            }
+            return;
+        }
+    };
     let Some(kind) = readers::classify(&name, &parent) else {
         if skip::minified_name(&name) && !readers::is_test_path(&rel) {
             batch.skip(rel, Reason::Minified);
@@ -326,14 +412,17 @@ fn visit(entry: &ignore::DirEntry, ctx: &Ctx, batch: &mut Batch<'_>) {
         return;
     }
     batch.sink.read.fetch_add(1, Ordering::Relaxed);
-    match read_file(entry.path(), &rel, kind) {
+    match read_file(&path, &rel, kind) {
         Read::Parsed(parsed) => batch.files.push(FileOut { rel, parsed }),
-        Read::Binary => {}
+        Read::Binary => batch.notes.push(Note::unaudited(
+            rel,
+            "skipped: binary content (NUL bytes) in a file named like text a reader wants",
+        )),
         Read::Minified => {
             batch.sink.read.fetch_sub(1, Ordering::Relaxed);
             batch.skip(rel, Reason::Minified);
         }
-        Read::Failed(message) => batch.notes.push(Note { file: rel, message }),
+        Read::Failed(message) => batch.notes.push(Note::unaudited(rel, message)),
     }
 }
 
@@ -402,7 +491,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("big.sql");
         let f = std::fs::File::create(&path).expect("create");
-        f.set_len(MAX_FILE + 1).expect("sparse file");
+        f.set_len(safe::MAX_FILE + 1).expect("sparse file");
         let err = read_one(
             &path,
             "big.sql",

@@ -132,12 +132,18 @@ fn placeholders_are_not_credentials() {
 }
 
 #[test]
-fn commented_out_code_is_ignored_and_unparseable_files_are_notes() {
-    check_fixture("commented-code", &[], 0);
+fn commented_out_code_is_ignored_and_unparseable_files_are_notes_and_warnings() {
+    // Regression (issue 11): an unparseable file was only a note, so the evidence it
+    // could hold vanished and `--deny warnings` still passed: the audit failed open.
+    check_fixture("commented-code", &["DBPS009 "], 0);
     let (_, v) = json_of(&fixture("commented-code"), &[]);
     let notes = v["notes"].as_array().expect("notes");
     assert_eq!(notes.len(), 1, "{v:#}");
     assert_eq!(notes[0]["file"], "k8s/broken.yaml");
+    assert_eq!(notes[0]["unaudited"], true);
+    assert_eq!(v["findings"][0]["evidence"][0]["file"], "k8s/broken.yaml");
+    let (code, _) = json_of(&fixture("commented-code"), &["--deny", "warnings"]);
+    assert_eq!(code, 1);
 }
 
 #[test]
@@ -623,5 +629,222 @@ fn vendored_generated_and_minified_code_is_left_out_and_listed() {
             "left out: 2 vendored (node_modules/, static/lib/chart.js), 2 generated (api/gen/client.ts, build/), 2 minified (static/app.3f2a.js, static/jquery.min.js)"
         ),
         "{stdout}"
+    );
+}
+
+/// A temporary tree built from `(path, contents)`.
+fn tree(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_manifest_linked_out_of_the_audited_tree_is_never_read_or_quoted() {
+    // Regression (issue 11): `dbps.yaml -> /proc/self/environ` was read and quoted in
+    // the manifest diagnostic, printing the CI runner's environment.
+    let dir = tree(&[]);
+    std::os::unix::fs::symlink("/proc/self/environ", dir.path().join("dbps.yaml")).expect("link");
+    let out = Command::cargo_bin("dbps")
+        .expect("binary")
+        .args(["doctor", "--no-docker", "--path"])
+        .arg(dir.path())
+        .env("DBPS_TEST_SECRET", "hunter2-must-not-leak")
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(!all.contains("hunter2"), "{all}");
+    assert!(
+        all.contains("dbps.yaml`: skipped: a link to outside the audited tree"),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_oversized_manifest_in_the_audited_tree_is_not_read() {
+    // Regression (issue 11): `dbps.yaml` was read whole (2 GB: an abort).
+    let dir = tree(&[]);
+    let f = std::fs::File::create(dir.path().join("dbps.yaml")).expect("create");
+    f.set_len(3 * 1024 * 1024 * 1024).expect("sparse");
+    let (code, _, stderr) = doctor(&["--path", &dir.path().to_string_lossy()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("skipped: larger than 8 MiB"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_link_loops_in_the_audited_tree_never_hang_the_audit() {
+    // Regression (issue 11): a FIFO named `.gitignore` hung the walk forever, and
+    // FIFOs and link loops with names a reader wants vanished without a note.
+    let dir = tree(&[
+        ("orders/Dockerfile", b"FROM node:20\n"),
+        (
+            "orders/.env",
+            b"DATABASE_URL=postgres://orders:o@db/orders\n",
+        ),
+        ("billing/Dockerfile", b"FROM node:20\n"),
+    ]);
+    let root = dir.path();
+    mkfifo(&root.join("billing/.env"));
+    mkfifo(&root.join("docker-compose.yml"));
+    std::fs::create_dir_all(root.join("legacy")).expect("mkdir");
+    std::fs::write(
+        root.join("legacy/.env"),
+        "DATABASE_URL=postgres://l:l@db/orders\n",
+    )
+    .expect("write");
+    mkfifo(&root.join("legacy/.gitignore"));
+    std::os::unix::fs::symlink(".env.b", root.join("orders/.env.a")).expect("link");
+    std::os::unix::fs::symlink(".env.a", root.join("orders/.env.b")).expect("link");
+    let out = Command::cargo_bin("dbps")
+        .expect("binary")
+        .args(["doctor", "--no-docker", "--format", "json", "--path"])
+        .arg(root)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let notes: Vec<String> = v["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .map(|n| {
+            format!(
+                "{}: {} ({})",
+                n["file"].as_str().unwrap_or("?"),
+                n["message"].as_str().unwrap_or("?"),
+                n["unaudited"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "billing/.env: skipped: a FIFO, not a regular file (false)",
+            "docker-compose.yml: skipped: a FIFO, not a regular file (false)",
+            "legacy: directory not audited: its `.gitignore` is a FIFO, not a regular file (true)",
+            "orders/.env.a: skipped: a broken link or a link loop (false)",
+            "orders/.env.b: skipped: a broken link or a link loop (false)",
+        ],
+        "{v:#}"
+    );
+    assert_eq!(summary(&v), ["DBPS009 "], "{v:#}");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_nul_byte_in_a_comment_does_not_hide_a_file() {
+    // Regression (issue 11): one NUL byte made `.env` "binary": its connection, and the
+    // shared database it proved, vanished without a note.
+    let dir = tree(&[
+        ("orders/Dockerfile", b"FROM node:20\n"),
+        ("orders/.env", b"# exported by a tool\0\nDATABASE_URL=postgres://orders:o@db:5432/shop\n"),
+        ("billing/Dockerfile", b"FROM node:20\n"),
+        ("billing/.env", b"DATABASE_URL=postgres://billing:b@db:5432/shop\n"),
+        ("docker-compose.yml", b"services:\n  orders: { build: ./orders }\n  billing: { build: ./billing }\n  db: { image: postgres:16 }\n"),
+    ]);
+    let (code, v) = json_of(dir.path(), &[]);
+    assert_eq!(summary(&v), ["DBPS001 billing,orders"], "{v:#}");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn binary_content_and_yaml_limits_are_warnings_not_silence() {
+    // Regression (issue 11): a file taken as binary, or one hitting the YAML parse
+    // limits, removed its evidence and `--deny warnings` still passed.
+    let one = "database_host: db\nl0: &l0 [x, x, x, x, x, x, x, x, x]\nl1: &l1 [*l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0, *l0]\nl2: &l2 [*l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1, *l1]\nl3: &l3 [*l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2, *l2]\nl4: &l4 [*l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3, *l3]\nl5: &l5 [*l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4, *l4]\n";
+    let bomb = format!("{one}---\n{one}");
+    let dir = tree(&[
+        ("orders/Dockerfile", b"FROM node:20\n"),
+        ("orders/.env", &[0u8; 64]),
+        ("deploy/settings.yaml", bomb.as_bytes()),
+    ]);
+    let (code, v) = json_of(dir.path(), &[]);
+    assert_eq!(summary(&v), ["DBPS009 ", "DBPS009 "], "{v:#}");
+    assert_eq!(code, 0);
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "`deploy/settings.yaml` was not audited: YAML aliases expand too far (over 1000000 nodes in this file)",
+            "`orders/.env` was not audited: skipped: binary content (NUL bytes) in a file named like text a reader wants",
+        ]
+    );
+    let (code, _) = json_of(dir.path(), &["--deny", "warnings"]);
+    assert_eq!(code, 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_directory_is_a_warning_not_silence() {
+    // Regression (issue 11): a directory the walker could not read vanished without a
+    // note. Root reads everything, so as root the audit runs as `nobody`.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tree(&[
+        ("orders/Dockerfile", b"FROM node:20\n"),
+        ("secret/.env", b"DATABASE_URL=postgres://a:b@db/x\n"),
+    ]);
+    let root = dir.path();
+    for p in [root, &root.join("orders"), &root.join("orders/Dockerfile")] {
+        let mode = if p.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    std::fs::set_permissions(root.join("secret"), std::fs::Permissions::from_mode(0o000))
+        .expect("chmod");
+    let as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let bin = assert_cmd::cargo::cargo_bin("dbps");
+    let mut cmd = if as_root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        std::process::Command::new(&bin)
+    };
+    let out = cmd
+        .args(["doctor", "--no-docker", "--format", "json", "--path"])
+        .arg(root)
+        .output()
+        .expect("run");
+    std::fs::set_permissions(root.join("secret"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(summary(&v), ["DBPS009 "], "{v:#}");
+    assert_eq!(v["notes"][0]["file"], "secret", "{v:#}");
+    assert!(
+        v["notes"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("cannot read: "),
+        "{v:#}"
     );
 }

@@ -40,7 +40,7 @@ impl<'a> Files<'a> {
 
     /// The text of a file outside the walk (a gitignored `.env`, a secret file).
     pub fn read_text(&self, rel: &str) -> Option<String> {
-        walk::read_text(&self.root.join(rel)).ok().flatten()
+        walk::read_inside(self.root, rel)
     }
 
     /// An env file's entries: as walked, or read now when the walk skipped it; `None`

@@ -63,7 +63,7 @@ pub fn render(report: &Report, deny_warnings: bool) -> String {
             "failed": report.fails(deny_warnings),
         },
         "findings": report.findings.iter().map(finding).collect::<Vec<_>>(),
-        "notes": report.notes.iter().map(|n| json!({ "file": n.file, "message": n.message })).collect::<Vec<_>>(),
+        "notes": report.notes.iter().map(|n| json!({ "file": n.file, "message": n.message, "unaudited": n.unaudited })).collect::<Vec<_>>(),
         "skipped": report.skipped.iter().map(|s| json!({ "path": s.path, "reason": s.reason.name() })).collect::<Vec<_>>(),
         "services": report.services.iter().map(|s| json!({
             "name": s.name,

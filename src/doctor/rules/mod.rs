@@ -9,6 +9,7 @@ mod published_port;
 mod reused_credential;
 mod shared_database;
 mod shared_server;
+pub mod unaudited_file;
 mod unowned_datastore;
 
 use std::collections::BTreeSet;
@@ -180,6 +181,7 @@ pub const RULES: &[&Rule] = &[
     &admin_credential::RULE,
     &published_port::RULE,
     &unowned_datastore::RULE,
+    &unaudited_file::RULE,
 ];
 
 /// Run every rule; findings come back sorted by severity (worst first), rule, message.
@@ -193,14 +195,19 @@ pub fn run_all(g: &Graph) -> Vec<Finding> {
     out.extend(admin_credential::check(g));
     out.extend(published_port::check(g));
     out.extend(unowned_datastore::check(g));
-    out.sort_by(|a, b| {
+    sort(&mut out);
+    out
+}
+
+/// Findings in report order: by severity (worst first), rule, message.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
         b.rule
             .severity
             .cmp(&a.rule.severity)
             .then(a.rule.id.cmp(b.rule.id))
             .then(a.message.cmp(&b.message))
     });
-    out
 }
 
 /// Comma-joined with a final "and": `a, b and c`.
