@@ -47,6 +47,16 @@ fn json_of(dir: &Path, extra: &[&str]) -> (i32, Value) {
     (code, v)
 }
 
+/// A finding's services.
+fn services_of(f: &Value) -> Vec<&str> {
+    f["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 /// `RULE svc,svc` per finding, `(waived)` appended when waived; sorted.
 fn summary(v: &Value) -> Vec<String> {
     let mut out: Vec<String> = v["findings"]
@@ -54,12 +64,7 @@ fn summary(v: &Value) -> Vec<String> {
         .expect("findings")
         .iter()
         .map(|f| {
-            let services: Vec<&str> = f["services"]
-                .as_array()
-                .expect("services")
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
+            let services = services_of(f);
             let waived = if f["waived"].is_null() {
                 ""
             } else {
@@ -504,12 +509,7 @@ fn located(v: &Value) -> Vec<String> {
         .expect("findings")
         .iter()
         .map(|f| {
-            let services: Vec<&str> = f["services"]
-                .as_array()
-                .expect("services")
-                .iter()
-                .filter_map(Value::as_str)
-                .collect();
+            let services = services_of(f);
             let evidence: Vec<String> = f["evidence"]
                 .as_array()
                 .expect("evidence")
